@@ -1,0 +1,1 @@
+"""The backup app: adds ``snapshots backup`` and its artifact subcommands."""

@@ -1,0 +1,80 @@
+"""Every error django-snapshots raises on purpose.
+
+All of them derive from one root, so ``except SnapshotError`` catches any expected
+failure and lets genuine bugs through::
+
+    SnapshotError
+    ├── SnapshotStorageCapabilityError  a backend lacks an advanced operation
+    ├── SnapshotPathError               a storage path is empty, absolute or escapes the root
+    ├── SnapshotNameError               a snapshot name breaks the naming rule
+    ├── SnapshotExistsError             the snapshot already exists (and no overwrite)
+    ├── SnapshotLockedError             another backup of the same name holds the lock
+    ├── SnapshotNotFoundError           no snapshot, artifact or path of that name
+    ├── SnapshotIntegrityError          a size, checksum or manifest field is wrong
+    │   └── SnapshotVersionError        the manifest's format version is unknown
+    ├── SnapshotEncryptionError         encryption or decryption failed
+    └── SnapshotConnectorError          a database dump or restore failed
+
+Every message is one line that names what went wrong, so a command line can print
+``str(error)`` and nothing else.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "SnapshotConnectorError",
+    "SnapshotEncryptionError",
+    "SnapshotError",
+    "SnapshotExistsError",
+    "SnapshotIntegrityError",
+    "SnapshotLockedError",
+    "SnapshotNameError",
+    "SnapshotNotFoundError",
+    "SnapshotPathError",
+    "SnapshotStorageCapabilityError",
+    "SnapshotVersionError",
+]
+
+
+class SnapshotError(Exception):
+    """Root of every expected django-snapshots failure."""
+
+
+class SnapshotStorageCapabilityError(SnapshotError):
+    """A storage backend lacks an operation of the advanced tier."""
+
+
+class SnapshotPathError(SnapshotError):
+    """A storage path is empty, absolute, or would leave the storage root."""
+
+
+class SnapshotNameError(SnapshotError):
+    """A snapshot name does not match the naming rule."""
+
+
+class SnapshotExistsError(SnapshotError):
+    """A snapshot of that name already exists and overwriting was not asked for."""
+
+
+class SnapshotLockedError(SnapshotError):
+    """Another backup of the same snapshot name is in progress."""
+
+
+class SnapshotNotFoundError(SnapshotError):
+    """No snapshot, artifact or stored path of that name exists."""
+
+
+class SnapshotIntegrityError(SnapshotError):
+    """Stored data does not match its manifest, or the manifest is malformed."""
+
+
+class SnapshotVersionError(SnapshotIntegrityError):
+    """The manifest declares a format version this release cannot read."""
+
+
+class SnapshotEncryptionError(SnapshotError):
+    """Encrypting or decrypting an artifact failed."""
+
+
+class SnapshotConnectorError(SnapshotError):
+    """A database connector failed to dump or restore."""

@@ -1,0 +1,14 @@
+"""App config of the restore command group."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django_stubs_ext import StrOrPromise
+
+
+class SnapshotsRestoreConfig(AppConfig):
+    """Adds the ``snapshots restore`` command group."""
+
+    name = "django_snapshots.restore"
+    label = "django_snapshots_restore"
+    verbose_name: StrOrPromise = "Snapshots: restore"

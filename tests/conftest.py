@@ -1,0 +1,3 @@
+"""Shared fixtures of the test suite."""
+
+from __future__ import annotations
