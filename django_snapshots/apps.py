@@ -15,6 +15,8 @@ class SnapshotsConfig(AppConfig):
 
     def ready(self) -> None:
         """Normalise and validate ``SNAPSHOTS`` so a bad value fails at startup."""
+        from django_snapshots.artifacts.builtin import register_builtin_artifact_types
         from django_snapshots.settings import get_settings
 
         get_settings()
+        register_builtin_artifact_types()
