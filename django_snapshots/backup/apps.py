@@ -12,3 +12,11 @@ class SnapshotsBackupConfig(AppConfig):
     name = "django_snapshots.backup"
     label = "django_snapshots_backup"
     verbose_name: StrOrPromise = "Snapshots: backup"
+
+    def ready(self) -> None:
+        """Add the ``backup`` group to the ``snapshots`` command (a django-typer plugin)."""
+        from django_typer.utils import register_command_plugins
+
+        from django_snapshots.backup.management import plugins
+
+        register_command_plugins(plugins)

@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+from django_snapshots.connectors.dumpdata import DjangoDumpDataConnector
+from django_snapshots.connectors.mysql import MySQLConnector
+from django_snapshots.connectors.postgres import PostgresConnector
 from django_snapshots.connectors.protocols import DatabaseConnector
+from django_snapshots.connectors.sqlite import SQLiteConnector
 
-__all__ = ["DatabaseConnector"]
+__all__ = [
+    "DatabaseConnector",
+    "DjangoDumpDataConnector",
+    "MySQLConnector",
+    "PostgresConnector",
+    "SQLiteConnector",
+]

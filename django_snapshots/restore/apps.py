@@ -12,3 +12,11 @@ class SnapshotsRestoreConfig(AppConfig):
     name = "django_snapshots.restore"
     label = "django_snapshots_restore"
     verbose_name: StrOrPromise = "Snapshots: restore"
+
+    def ready(self) -> None:
+        """Add the ``restore`` group to the ``snapshots`` command (a django-typer plugin)."""
+        from django_typer.utils import register_command_plugins
+
+        from django_snapshots.restore.management import plugins
+
+        register_command_plugins(plugins)

@@ -1,0 +1,1 @@
+"""Management plugins of the backup app."""

@@ -1,0 +1,1 @@
+"""django-typer plugins: the ``backup`` group of the ``snapshots`` command."""

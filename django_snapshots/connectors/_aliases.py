@@ -1,0 +1,41 @@
+"""Look up a ``DATABASES`` alias, failing with a clear connector error."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+from django_snapshots.exceptions import SnapshotConnectorError
+
+__all__ = ["connection_for", "engine_of", "require_autocommit"]
+
+
+def engine_of(db_alias: str) -> str:
+    """Return ``DATABASES[db_alias]["ENGINE"]``; raise naming an unknown alias."""
+    databases = settings.DATABASES
+    if db_alias not in databases:
+        known = ", ".join(sorted(databases)) or "none"
+        raise SnapshotConnectorError(
+            f"database alias {db_alias!r} is not in DATABASES (configured: {known})"
+        )
+    return str(databases[db_alias].get("ENGINE", ""))
+
+
+def connection_for(db_alias: str, vendor: str | None = None) -> BaseDatabaseWrapper:
+    """Return this thread's connection for ``db_alias``, checking its vendor if given."""
+    engine_of(db_alias)
+    connection = connections[db_alias]
+    if vendor is not None and connection.vendor != vendor:
+        raise SnapshotConnectorError(
+            f"database alias {db_alias!r} uses {connection.vendor}, not {vendor}"
+        )
+    return connection
+
+
+def require_autocommit(connection: BaseDatabaseWrapper) -> None:
+    """Refuse to restore inside an open transaction, which the restore could not own."""
+    if connection.in_atomic_block or not connection.get_autocommit():
+        raise SnapshotConnectorError(
+            f"cannot restore database alias {connection.alias!r} inside an open transaction"
+        )

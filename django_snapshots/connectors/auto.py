@@ -1,0 +1,110 @@
+"""Which connector dumps or restores a database alias.
+
+A backup uses, in order: an explicit override (the CLI's ``--connector``), the
+``DATABASE_CONNECTORS`` setting for the alias, or the connector matching
+``DATABASES[alias]["ENGINE"]`` (:data:`ENGINE_CONNECTORS`, dumpdata for anything
+else). A restore uses the connector recorded in the manifest, loaded with
+:func:`load_connector`. Connector modules are imported only when needed, by dotted
+path, so the PostgreSQL and MySQL drivers are required only where they are used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Final, cast
+
+from django.utils.module_loading import import_string
+from typing_extensions import TypeAlias
+
+from django_snapshots.conformance import check_conformance
+from django_snapshots.connectors._aliases import engine_of
+from django_snapshots.connectors.protocols import DatabaseConnector
+from django_snapshots.exceptions import SnapshotConnectorError
+
+__all__ = [
+    "ENGINE_CONNECTORS",
+    "FALLBACK_CONNECTOR",
+    "ConnectorOverride",
+    "auto_connector_path",
+    "connector_path",
+    "get_connector",
+    "load_connector",
+]
+
+ENGINE_CONNECTORS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "sqlite3": "django_snapshots.connectors.sqlite.SQLiteConnector",
+        "spatialite": "django_snapshots.connectors.sqlite.SQLiteConnector",
+        "postgresql": "django_snapshots.connectors.postgres.PostgresConnector",
+        "postgis": "django_snapshots.connectors.postgres.PostgresConnector",
+        "mysql": "django_snapshots.connectors.mysql.MySQLConnector",
+    }
+)
+"""Connector dotted path for each fragment an ``ENGINE`` may contain, tried in order."""
+
+FALLBACK_CONNECTOR: Final = "django_snapshots.connectors.dumpdata.DjangoDumpDataConnector"
+"""The connector of engines :data:`ENGINE_CONNECTORS` does not know."""
+
+ConnectorOverride: TypeAlias = "str | DatabaseConnector"
+"""A connector given explicitly: a dotted path to a class (or instance), or an instance."""
+
+
+def connector_path(connector: DatabaseConnector) -> str:
+    """Return the dotted path of ``connector``'s class, as recorded in manifests."""
+    kind = type(connector)
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def load_connector(dotted_path: str) -> DatabaseConnector:
+    """Import ``dotted_path`` and return a connector (instantiating a class).
+
+    Raise :class:`~django_snapshots.SnapshotConnectorError` if it cannot be imported
+    (for example a missing driver), built, or does not implement
+    :class:`~django_snapshots.connectors.protocols.DatabaseConnector`.
+    """
+    try:
+        imported: object = import_string(dotted_path)
+    except ImportError as error:
+        raise SnapshotConnectorError(f"cannot import connector {dotted_path!r}: {error}") from None
+    if isinstance(imported, type):
+        try:
+            imported = imported()
+        except Exception as error:
+            raise SnapshotConnectorError(
+                f"building connector {dotted_path!r} failed: {type(error).__name__}: {error}"
+            ) from None
+    problems = check_conformance(imported, DatabaseConnector)
+    if problems:
+        raise SnapshotConnectorError(
+            f"{dotted_path!r} is not a DatabaseConnector: {'; '.join(problems)}"
+        )
+    return cast("DatabaseConnector", imported)
+
+
+def auto_connector_path(engine: str) -> str:
+    """Return the dotted path of the connector for a ``DATABASES`` ``ENGINE`` value."""
+    for fragment, dotted_path in ENGINE_CONNECTORS.items():
+        if fragment in engine:
+            return dotted_path
+    return FALLBACK_CONNECTOR
+
+
+def get_connector(db_alias: str, override: ConnectorOverride | None = None) -> DatabaseConnector:
+    """Return the connector that backs up ``db_alias``.
+
+    ``override`` wins; then ``DATABASE_CONNECTORS[db_alias]`` unless it is
+    ``"auto"``; then the connector for the alias's ``ENGINE``. An alias missing from
+    ``DATABASES`` raises :class:`~django_snapshots.SnapshotConnectorError` naming it.
+    """
+    from django_snapshots.settings import get_settings
+
+    engine = engine_of(db_alias)
+    if isinstance(override, str):
+        return load_connector(override)
+    if override is not None:
+        return override
+    configured = get_settings().connector_for(db_alias)
+    if configured is not None:
+        return configured
+    return load_connector(auto_connector_path(engine))

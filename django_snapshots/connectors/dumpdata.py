@@ -1,0 +1,107 @@
+"""The dumpdata connector: any database engine, through Django's serializers.
+
+A dump is ``dumpdata`` output in JSON Lines (``"format": "jsonl"``), written to the
+file object by object, so neither dumping nor loading holds the whole database in
+memory. A restore empties every table Django manages and runs ``loaddata`` inside one
+transaction: if loading fails, the flush is rolled back too. Dumps by
+django-snapshots 0.1.0b1 (``"format": "json"``, one JSON array) restore the same way,
+though Django's JSON deserializer reads such an array whole.
+
+On MySQL/MariaDB, tables are emptied with ``DELETE`` (``TRUNCATE`` would commit the
+transaction). Database-native types the serializers do not know are not preserved:
+prefer the engine's native connector where there is one.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Final, Literal
+
+from django.core.management import call_command
+from django.core.management.color import no_style
+from django.db import transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+from django_snapshots.connectors._aliases import connection_for
+from django_snapshots.exceptions import SnapshotConnectorError
+
+__all__ = ["DUMPDATA_FORMAT", "DjangoDumpDataConnector"]
+
+DUMPDATA_FORMAT: Final = "jsonl"
+"""The ``format`` metadata of dumps this connector writes."""
+
+
+def _first_line(error: BaseException) -> str:
+    """Return the first line of an error's message (serializer errors span several)."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _fixture_format(src: Path) -> Literal["json", "jsonl"]:
+    """Tell a JSON array (0.1.0b1) from JSON Lines by the first non-blank byte."""
+    with src.open("rb") as dump:
+        while chunk := dump.read(4096):
+            stripped = chunk.lstrip()
+            if stripped:
+                return "json" if stripped.startswith(b"[") else "jsonl"
+    return "jsonl"
+
+
+def _flush(connection: BaseDatabaseWrapper) -> None:
+    """Delete every row of every table Django manages, without signals."""
+    tables = connection.introspection.django_table_names(only_existing=True, include_views=False)
+    statements = connection.ops.sql_flush(
+        no_style(),
+        tables,
+        # TRUNCATE commits on MySQL; loaddata resets the sequences afterwards anyway.
+        reset_sequences=connection.features.can_rollback_ddl,
+        allow_cascade=False,
+    )
+    connection.ops.execute_sql_flush(statements)
+
+
+class DjangoDumpDataConnector:
+    """Dump with ``dumpdata`` and restore with flush + ``loaddata``, for any engine."""
+
+    def dump(self, db_alias: str, dest: Path) -> dict[str, Any]:
+        """Write every object of ``db_alias`` to ``dest`` as JSON Lines."""
+        connection_for(db_alias)
+        # dumpdata picks compression from the output's suffix: give it a neutral one.
+        fd, partial = tempfile.mkstemp(prefix=".dumpdata-", suffix=".jsonl", dir=dest.parent)
+        os.close(fd)
+        try:
+            call_command(
+                "dumpdata",
+                database=db_alias,
+                format=DUMPDATA_FORMAT,
+                use_base_manager=True,
+                output=partial,
+                verbosity=0,
+            )
+            os.replace(partial, dest)
+        except Exception as error:
+            raise SnapshotConnectorError(
+                f"dumpdata of database alias {db_alias!r} failed: {_first_line(error)}"
+            ) from error
+        finally:
+            Path(partial).unlink(missing_ok=True)
+        return {"format": DUMPDATA_FORMAT}
+
+    def restore(self, db_alias: str, src: Path) -> None:
+        """Replace every table's rows with the dump at ``src`` in one transaction."""
+        connection = connection_for(db_alias)
+        fixture_format = _fixture_format(src)
+        with tempfile.TemporaryDirectory(prefix="django-snapshots-loaddata-") as workdir:
+            # loaddata picks the serializer from the file name's suffix.
+            fixture = Path(workdir) / f"snapshot.{fixture_format}"
+            fixture.symlink_to(src.resolve())
+            try:
+                with transaction.atomic(using=db_alias):
+                    _flush(connection)
+                    call_command("loaddata", str(fixture), database=db_alias, verbosity=0)
+            except Exception as error:
+                raise SnapshotConnectorError(
+                    f"loaddata into database alias {db_alias!r} failed: {_first_line(error)}"
+                ) from error

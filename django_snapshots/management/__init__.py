@@ -1,0 +1,1 @@
+"""Management commands and CLI helpers of the core app."""

@@ -1,0 +1,1 @@
+"""The ``snapshots`` management command."""

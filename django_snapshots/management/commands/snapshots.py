@@ -1,0 +1,349 @@
+"""The ``snapshots`` management command: list, info, delete, prune, check and verify.
+
+The ``backup`` and ``restore`` groups are added by the ``django_snapshots.backup`` and
+``django_snapshots.restore`` apps as django-typer plugins, so leaving an app out of
+``INSTALLED_APPS`` removes its group. Every subcommand is a thin layer over
+:mod:`django_snapshots.engine`; every expected failure ends as one line on stderr.
+"""
+
+from __future__ import annotations
+
+import builtins
+import importlib
+import json
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Annotated, Any, Literal, Optional, cast
+
+import typer
+from django.core.management import CommandError
+from django.utils import timezone as django_timezone
+from django_typer.management import TyperCommand, command
+
+from django_snapshots.artifacts.environment import EnvironmentDiff, diff_environment, pip_freeze
+from django_snapshots.durations import parse_duration
+from django_snapshots.engine import (
+    SnapshotListing,
+    delete_snapshot,
+    get_snapshot,
+    list_snapshots,
+    verify_snapshot,
+)
+from django_snapshots.management.cli import (
+    ForceOption,
+    SnapshotNameArgument,
+    complete_snapshot_names,
+    confirm,
+    format_age,
+    format_size,
+    newest_snapshot_name,
+    snapshot_errors,
+)
+from django_snapshots.manifest import Snapshot
+from django_snapshots.retention import PrunePlan, has_rules, select_for_pruning
+from django_snapshots.settings import PruneConfig, get_settings
+
+__all__ = ["Command", "InfoFormat", "ListFormat", "plan_pruning", "report_pip_diff"]
+
+
+ListFormat = Literal["table", "json", "yaml"]
+"""Output formats of ``snapshots list``."""
+
+InfoFormat = Literal["table", "json"]
+"""Output formats of ``snapshots info``."""
+
+
+def _listing_dict(listing: SnapshotListing) -> dict[str, Any]:
+    """Return the machine-readable form of one listed snapshot."""
+    if listing.snapshot is None:
+        return {"name": listing.name, "format": listing.format, "error": listing.error}
+    return {
+        **listing.snapshot.to_dict(),
+        "format": listing.format,
+        "size": listing.snapshot.size,
+    }
+
+
+def _table(rows: builtins.list[builtins.list[str]], right: set[int]) -> builtins.list[str]:
+    """Return ``rows`` as aligned text lines; columns in ``right`` align right."""
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    return [
+        "  ".join(
+            cell.rjust(widths[column]) if column in right else cell.ljust(widths[column])
+            for column, cell in enumerate(row)
+        ).rstrip()
+        for row in rows
+    ]
+
+
+class Command(TyperCommand):
+    """Manage snapshots: list, inspect, delete, prune, check and verify them."""
+
+    help = "Back up, restore and manage snapshots of databases, media and environment."
+
+    def execute(self, *args: Any, **options: Any) -> str | None:
+        """Run the command; report any expected failure as one line, not a traceback."""
+        with snapshot_errors():
+            run = cast("Callable[..., str | None]", super().execute)
+            return run(*args, **options)
+
+    @command(help="List the snapshots in storage, newest first.")
+    def list(
+        self,
+        output: Annotated[
+            ListFormat,
+            typer.Option("--format", "-f", help="Output format."),
+        ] = "table",
+    ) -> None:
+        """List the snapshots in storage, newest first."""
+        listings = list_snapshots()
+        if output == "json":
+            self.echo(json.dumps([_listing_dict(item) for item in listings], indent=2))
+            return
+        if output == "yaml":
+            try:
+                yaml = importlib.import_module("yaml")
+            except ImportError:
+                raise CommandError("--format yaml needs PyYAML: pip install PyYAML") from None
+            dump = cast("Callable[..., str]", yaml.safe_dump)
+            data = json.loads(json.dumps([_listing_dict(item) for item in listings]))
+            self.echo(dump(data, sort_keys=False, allow_unicode=True), nl=False)
+            return
+        if not listings:
+            self.echo("No snapshots in storage.")
+            return
+        rows = [["NAME", "CREATED", "FORMAT", "ARTIFACTS", "SIZE", "HOST"]]
+        for item in listings:
+            snap = item.snapshot
+            if snap is None:
+                rows.append([item.name, "-", item.format, "-", "-", f"unreadable: {item.error}"])
+                continue
+            rows.append(
+                [
+                    item.name,
+                    snap.created_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
+                    item.format,
+                    str(len(snap.artifacts)),
+                    format_size(snap.size),
+                    snap.hostname,
+                ]
+            )
+        for line in _table(rows, right={3, 4}):
+            self.echo(line)
+
+    @command(help="Show a snapshot's manifest: artifacts, checksums and metadata.")
+    def info(
+        self,
+        name: Annotated[
+            str,
+            typer.Argument(help="Snapshot name.", autocompletion=complete_snapshot_names),
+        ],
+        output: Annotated[
+            InfoFormat,
+            typer.Option("--format", "-f", help="Output format."),
+        ] = "table",
+    ) -> None:
+        """Show a snapshot's manifest."""
+        snap = get_snapshot(name)
+        if output == "json":
+            self.echo(json.dumps({**snap.to_dict(), "size": snap.size}, indent=2))
+            return
+        for label, value in (
+            ("Name", snap.name),
+            ("Created", f"{snap.created_at.isoformat()} ({format_age(snap.created_at)})"),
+            ("Size", format_size(snap.size)),
+            ("Django", snap.django_version),
+            ("Python", snap.python_version),
+            ("Host", snap.hostname),
+            ("Encrypted", "yes" if snap.encrypted else "no"),
+            ("Packages", str(len(snap.pip))),
+        ):
+            self.echo(f"{label + ':':<11}{value}")
+        for key, meta in sorted(snap.metadata.items()):
+            self.echo(f"{'Metadata:':<11}{key} = {json.dumps(meta)}")
+        rows = [["TYPE", "FILE", "SIZE", "CHECKSUM", "DETAILS"]]
+        for record in snap.artifacts:
+            details = ", ".join(f"{k}={v}" for k, v in sorted(record.metadata.items()))
+            rows.append(
+                [record.type, record.filename, format_size(record.size), record.checksum, details]
+            )
+        self.echo("")
+        for line in _table(rows, right={2}):
+            self.echo(line)
+
+    @command(help="Delete one snapshot, or every snapshot with --all.")
+    def delete(
+        self,
+        name: Annotated[
+            Optional[str],  # noqa: UP045 - typer needs Optional at runtime on 3.9
+            typer.Argument(help="Snapshot name.", autocompletion=complete_snapshot_names),
+        ] = None,
+        all_snapshots: Annotated[
+            bool, typer.Option("--all", help="Delete every snapshot in storage.")
+        ] = False,
+        force: ForceOption = False,
+    ) -> None:
+        """Delete one snapshot, or all of them."""
+        if all_snapshots == (name is not None):
+            raise CommandError("give either a snapshot name or --all")
+        if name is not None:
+            names = [name]
+            if not any(listing.name == name for listing in list_snapshots()):
+                get_snapshot(name)  # raises the engine's not-found (or name) error
+        else:
+            names = [listing.name for listing in list_snapshots()]
+            if not names:
+                self.echo("No snapshots in storage.")
+                return
+        question = (
+            f"Delete snapshot {name!r}?"
+            if name is not None
+            else f"Delete ALL {len(names)} snapshot(s)?"
+        )
+        confirm(question, assume_yes=force, flag="--force")
+        for each in names:
+            delete_snapshot(each)
+        self.echo(f"Deleted {len(names)} snapshot(s).")
+
+    @command(help="Delete the snapshots no retention rule keeps (rules from settings or flags).")
+    def prune(
+        self,
+        keep: Annotated[
+            Optional[int],  # noqa: UP045
+            typer.Option("--keep", min=0, help="Keep the N newest snapshots."),
+        ] = None,
+        duration: Annotated[
+            Optional[str],  # noqa: UP045
+            typer.Option("--duration", help="Keep snapshots younger than this ISO-8601 duration (P30D)."),
+        ] = None,
+        max_size: Annotated[
+            Optional[int],  # noqa: UP045
+            typer.Option("--max-size", min=0, help="Keep the newest snapshots that fit in BYTES."),
+        ] = None,
+        keep_daily: Annotated[
+            Optional[int],  # noqa: UP045
+            typer.Option("--keep-daily", min=0, help="Keep the newest snapshot of each of the last N days."),
+        ] = None,
+        keep_weekly: Annotated[
+            Optional[int],  # noqa: UP045
+            typer.Option("--keep-weekly", min=0, help="Keep the newest snapshot of each of the last N weeks."),
+        ] = None,
+        keep_monthly: Annotated[
+            Optional[int],  # noqa: UP045
+            typer.Option("--keep-monthly", min=0, help="Keep the newest snapshot of each of the last N months."),
+        ] = None,
+        dry_run: Annotated[
+            bool, typer.Option("--dry-run", help="Show what would be deleted and why; delete nothing.")
+        ] = False,
+        force: ForceOption = False,
+    ) -> None:
+        """Delete the snapshots that no retention rule keeps."""
+        flags = PruneConfig(
+            keep=keep,
+            duration=duration,
+            max_size=max_size,
+            keep_daily=keep_daily,
+            keep_weekly=keep_weekly,
+            keep_monthly=keep_monthly,
+        )
+        if duration is not None:
+            _check_duration(duration)
+        policy = flags if has_rules(flags) else (get_settings().prune or PruneConfig())
+        if not has_rules(policy):
+            self.echo("No prune policy: set SNAPSHOTS['PRUNE'] or pass --keep/--duration/...")
+            return
+        listings = list_snapshots()
+        plan = plan_pruning(listings, policy, datetime.now(timezone.utc))
+        for listing in listings:
+            if listing.snapshot is None:
+                self.echo(f"skip    {listing.name}: unreadable ({listing.error}); delete it explicitly")
+        if dry_run:
+            for decision in plan.decisions:
+                verb = "keep  " if decision.keep else "delete"
+                self.echo(f"{verb}  {decision.name}  ({'; '.join(decision.reasons)})")
+            self.echo(f"Would delete {len(plan.pruned)} snapshot(s).")
+            return
+        if not plan.pruned:
+            self.echo("Nothing to prune.")
+            return
+        self.echo(f"Will delete {len(plan.pruned)} snapshot(s):")
+        for decision in plan.pruned:
+            self.echo(f"  {decision.name}  ({'; '.join(decision.reasons)})")
+        confirm("Proceed?", assume_yes=force, flag="--force")
+        for decision in plan.pruned:
+            delete_snapshot(decision.name)
+        self.echo(f"Pruned {len(plan.pruned)} snapshot(s).")
+
+    @command(
+        name="check",
+        help="Compare the current pip freeze with a snapshot's (default: the newest).",
+    )
+    def check_environment(
+        self,
+        name: SnapshotNameArgument = None,
+        strict: Annotated[
+            bool, typer.Option("--strict", help="Exit with status 1 on any difference.")
+        ] = False,
+    ) -> None:
+        """Compare the running environment with a snapshot's pip freeze."""
+        snap = get_snapshot(name if name is not None else newest_snapshot_name())
+        diff = report_pip_diff(self, snap)
+        if strict and not diff.is_empty:
+            raise CommandError(
+                f"environment differs from snapshot {snap.name!r} "
+                f"({len(diff.removed)} missing, {len(diff.added)} extra, "
+                f"{len(diff.changed)} changed)",
+                returncode=1,
+            )
+
+    @command(help="Re-hash every artifact of a snapshot (default: the newest) against its manifest.")
+    def verify(
+        self,
+        name: SnapshotNameArgument = None,
+    ) -> None:
+        """Re-hash every artifact of a snapshot; fail on any mismatch."""
+        report = verify_snapshot(name if name is not None else newest_snapshot_name())
+        for check in report.checks:
+            self.echo(f"{'ok  ' if check.ok else 'FAIL'}  {check.filename}: {check.message}")
+        if not report.ok:
+            failed = [check.filename for check in report.checks if not check.ok]
+            raise CommandError(
+                f"snapshot {report.name!r} failed verification: {', '.join(failed)}"
+            )
+        self.echo(f"Snapshot {report.name!r} is intact.")
+
+
+def report_pip_diff(command: TyperCommand, snap: Snapshot) -> EnvironmentDiff:
+    """Print how the running environment differs from ``snap``'s, and return the diff."""
+    diff = diff_environment(snap.pip, pip_freeze())
+    if diff.is_empty:
+        command.echo(f"Environment matches snapshot {snap.name!r}.")
+        return diff
+    command.echo(f"Environment differs from snapshot {snap.name!r} (- only in snapshot, + only here):")
+    for line in diff.lines():
+        command.echo(f"  {line}")
+    return diff
+
+
+def _check_duration(duration: str) -> None:
+    """Raise ``CommandError`` unless ``duration`` is an ISO-8601 duration."""
+    try:
+        parse_duration(duration)
+    except ValueError as error:
+        raise CommandError(f"--duration: {error}") from None
+
+
+def plan_pruning(
+    listings: builtins.list[SnapshotListing], policy: PruneConfig, now: datetime
+) -> PrunePlan:
+    """Return the prune plan of the readable ``listings`` under ``policy``."""
+    readable: builtins.list[Snapshot] = [
+        listing.snapshot for listing in listings if listing.snapshot is not None
+    ]
+    return select_for_pruning(
+        [(snap.name, snap.created_at, snap.size) for snap in readable],
+        policy,
+        now,
+        tz=django_timezone.get_current_timezone(),
+    )
+

@@ -1,0 +1,1 @@
+"""Migrations of the core app (the admin's placeholder model)."""

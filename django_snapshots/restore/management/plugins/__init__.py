@@ -1,0 +1,1 @@
+"""django-typer plugins: the ``restore`` group of the ``snapshots`` command."""

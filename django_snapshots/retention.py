@@ -1,0 +1,196 @@
+"""The prune policy as a pure function: which snapshots a :class:`PruneConfig` keeps.
+
+:func:`select_for_pruning` touches no storage and reads no clock: it takes the
+snapshots (name, creation time, size), the policy and "now", and returns a
+:class:`PrunePlan` saying for every snapshot whether it is kept and why.
+
+The rules form a union: a snapshot kept by *any* rule survives, and the newest
+snapshot is always kept. A policy with no rule at all keeps everything, so an empty
+configuration can never delete a snapshot.
+
+- ``keep``: the newest ``keep`` snapshots;
+- ``duration``: snapshots created at or after ``now - duration``;
+- ``max_size``: newest first, every snapshot that still fits in the byte budget
+  (the newest always counts against it);
+- ``keep_daily`` / ``keep_weekly`` / ``keep_monthly``: the newest snapshot of each of
+  the most recent N days / ISO weeks / months that have a snapshot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone, tzinfo
+from typing import NamedTuple
+
+from django_snapshots.settings import PruneConfig
+
+__all__ = [
+    "PruneCandidate",
+    "PruneDecision",
+    "PrunePlan",
+    "has_rules",
+    "select_for_pruning",
+]
+
+
+class PruneCandidate(NamedTuple):
+    """One snapshot as the policy sees it; any ``(name, created_at, size)`` tuple fits."""
+
+    name: str
+    created_at: datetime
+    """When the snapshot was created (timezone-aware)."""
+    size: int
+    """Total stored size in bytes."""
+
+
+@dataclass(frozen=True)
+class PruneDecision:
+    """Whether one snapshot is kept, and the rules that decided it."""
+
+    name: str
+    created_at: datetime
+    size: int
+    keep: bool
+    reasons: tuple[str, ...] = field(default=())
+    """Every rule that keeps the snapshot, or why none did."""
+
+
+@dataclass(frozen=True)
+class PrunePlan:
+    """The decision for every snapshot, newest first."""
+
+    decisions: tuple[PruneDecision, ...]
+
+    @property
+    def kept(self) -> tuple[PruneDecision, ...]:
+        """Return the decisions of the snapshots that survive."""
+        return tuple(decision for decision in self.decisions if decision.keep)
+
+    @property
+    def pruned(self) -> tuple[PruneDecision, ...]:
+        """Return the decisions of the snapshots to delete."""
+        return tuple(decision for decision in self.decisions if not decision.keep)
+
+
+def has_rules(policy: PruneConfig) -> bool:
+    """Return True if ``policy`` sets at least one retention rule."""
+    return any(
+        value is not None
+        for value in (
+            policy.keep,
+            policy.duration,
+            policy.max_size,
+            policy.keep_daily,
+            policy.keep_weekly,
+            policy.keep_monthly,
+        )
+    )
+
+
+def _format_bytes(size: int) -> str:
+    """Return ``size`` in a short human unit (``1.5 MiB``)."""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _buckets(
+    ordered: list[PruneCandidate],
+    count: int,
+    key: Callable[[datetime], str],
+    rule: str,
+    tz: tzinfo,
+) -> dict[str, str]:
+    """Keep the newest snapshot of each of the ``count`` most recent non-empty buckets."""
+    kept: dict[str, str] = {}
+    seen: set[str] = set()
+    for candidate in ordered:
+        bucket = key(candidate.created_at.astimezone(tz))
+        if bucket in seen:
+            continue
+        if len(seen) >= count:
+            break
+        seen.add(bucket)
+        kept[candidate.name] = f"{rule}={count}: newest of {bucket}"
+    return kept
+
+
+def select_for_pruning(
+    snapshots: Iterable[tuple[str, datetime, int]],
+    policy: PruneConfig,
+    now: datetime,
+    *,
+    tz: tzinfo = timezone.utc,
+) -> PrunePlan:
+    """Decide which ``snapshots`` ``policy`` keeps at time ``now``.
+
+    ``tz`` is the time zone whose calendar days, weeks and months the
+    ``keep_daily``/``keep_weekly``/``keep_monthly`` rules count.
+    """
+    ordered = sorted(
+        (PruneCandidate(*snapshot) for snapshot in snapshots),
+        key=lambda candidate: (candidate.created_at, candidate.name),
+        reverse=True,
+    )
+    reasons: dict[str, list[str]] = {candidate.name: [] for candidate in ordered}
+    if not has_rules(policy):
+        for candidate in ordered:
+            reasons[candidate.name].append("no retention rule is set")
+    if ordered:
+        reasons[ordered[0].name].append("newest snapshot")
+
+    if policy.keep is not None:
+        for position, candidate in enumerate(ordered[: policy.keep], start=1):
+            reasons[candidate.name].append(f"keep={policy.keep}: number {position} by age")
+
+    cutoff = policy.duration_cutoff(now)
+    if cutoff is not None:
+        label = str(policy.duration)
+        for candidate in ordered:
+            if candidate.created_at >= cutoff:
+                reasons[candidate.name].append(
+                    f"duration={label}: created after {cutoff.isoformat(timespec='seconds')}"
+                )
+
+    if policy.max_size is not None:
+        total = 0
+        for position, candidate in enumerate(ordered):
+            # The newest counts against the budget even when it alone exceeds it.
+            if position == 0 or total + candidate.size <= policy.max_size:
+                total += candidate.size
+                if total <= policy.max_size:
+                    reasons[candidate.name].append(
+                        f"max_size={policy.max_size}: {_format_bytes(total)} in total so far"
+                    )
+
+    calendar: list[tuple[int | None, Callable[[datetime], str], str]] = [
+        (policy.keep_daily, lambda moment: moment.strftime("%Y-%m-%d"), "keep_daily"),
+        (
+            policy.keep_weekly,
+            lambda moment: "{}-W{:02d}".format(*moment.isocalendar()[:2]),
+            "keep_weekly",
+        ),
+        (policy.keep_monthly, lambda moment: moment.strftime("%Y-%m"), "keep_monthly"),
+    ]
+    for count, key, rule in calendar:
+        if count is not None:
+            for name, reason in _buckets(ordered, count, key, rule, tz).items():
+                reasons[name].append(reason)
+
+    decisions: list[PruneDecision] = []
+    for candidate in ordered:
+        why = reasons[candidate.name]
+        decisions.append(
+            PruneDecision(
+                name=candidate.name,
+                created_at=candidate.created_at,
+                size=candidate.size,
+                keep=bool(why),
+                reasons=tuple(why) if why else ("no retention rule keeps it",),
+            )
+        )
+    return PrunePlan(decisions=tuple(decisions))

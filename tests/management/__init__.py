@@ -1,0 +1,1 @@
+"""Tests of the ``snapshots`` command suite and its plugins."""

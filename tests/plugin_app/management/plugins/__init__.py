@@ -1,0 +1,1 @@
+"""django-typer plugins of the notes app: one module per extended command."""
