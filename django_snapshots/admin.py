@@ -1,7 +1,7 @@
 """A read-only admin page over snapshot storage: a paginated list and a detail view.
 
 Nothing here touches the database: the pages read storage through the engine. Access
-needs the ``django_snapshots.view_snapshot`` permission (superusers have it); nothing
+needs the ``snapshots.view_snapshot`` permission (superusers have it); nothing
 can be added, changed or deleted from the admin.
 """
 
@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.urls import URLPattern, path
+from django.urls import URLPattern, path, reverse
 
 from django_snapshots.engine import get_snapshot, list_snapshots
 from django_snapshots.exceptions import SnapshotError, SnapshotNotFoundError
@@ -70,6 +70,11 @@ class SnapshotAdmin(_ModelAdmin):
             ),
         ]
 
+    def _url(self, view: str, *args: str) -> str:
+        """Return the URL of this admin's ``view`` (``changelist`` or ``detail``)."""
+        name = f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_{view}"
+        return reverse(name, args=args)
+
     def _context(self, request: HttpRequest, title: str) -> dict[str, Any]:
         """Return the context every page of this admin shares."""
         return {
@@ -77,6 +82,7 @@ class SnapshotAdmin(_ModelAdmin):
             "opts": self.opts,
             "app_label": self.opts.app_label,
             "title": title,
+            "changelist_url": self._url("changelist"),
         }
 
     def changelist_view(
@@ -94,6 +100,7 @@ class SnapshotAdmin(_ModelAdmin):
         rows = [
             {
                 "name": listing.name,
+                "url": self._url("detail", listing.name),
                 "format": listing.format,
                 "snapshot": listing.snapshot,
                 "error": listing.error,
@@ -113,7 +120,7 @@ class SnapshotAdmin(_ModelAdmin):
             **(extra_context or {}),
         }
         return TemplateResponse(
-            request, "admin/django_snapshots/snapshot/change_list.html", context
+            request, "admin/snapshots/snapshot/change_list.html", context
         )
 
     def detail_view(self, request: HttpRequest, name: str) -> HttpResponse:
@@ -142,5 +149,5 @@ class SnapshotAdmin(_ModelAdmin):
             "metadata": sorted(snapshot.metadata.items()) if snapshot else [],
         }
         return TemplateResponse(
-            request, "admin/django_snapshots/snapshot/detail.html", context
+            request, "admin/snapshots/snapshot/detail.html", context
         )

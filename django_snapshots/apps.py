@@ -10,7 +10,7 @@ class SnapshotsConfig(AppConfig):
     """Core django-snapshots app: protocols, storage, the ``snapshots`` command."""
 
     name = "django_snapshots"
-    label = "django_snapshots"
+    label = "snapshots"
     verbose_name: StrOrPromise = "Snapshots"
 
     def ready(self) -> None:

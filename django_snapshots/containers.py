@@ -341,16 +341,20 @@ def write_archive(
         storage.write(archive_path(name), binary(IteratorReader(chunks)))
 
 
-def delete_files(storage: SnapshotStorage, name: str, *, keep: Iterable[str] = ()) -> None:
+def delete_files(
+    storage: SnapshotStorage, name: str, *, keep: Iterable[str] = (), archive: bool = True
+) -> None:
     """Delete every file of snapshot ``name`` except the paths in ``keep``.
 
+    ``archive=False`` keeps ``<name>.tar`` (only the directory format's files go).
     Manifests go first, so an interrupted delete never leaves something that looks
     complete.
     """
     kept = set(keep)
     storage.delete(manifest_path(name))
     storage.delete(staged_path(name, MANIFEST_FILENAME))
-    storage.delete(archive_path(name))
+    if archive:
+        storage.delete(archive_path(name))
     for path in storage.list(f"{name}/"):
         if path not in kept:
             storage.delete(path)

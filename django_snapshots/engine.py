@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.metadata
 import inspect
 import io
 import json
+import os
 import platform
 import socket
-import sys
 import tempfile
+import threading
 import zlib
 from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -39,6 +39,7 @@ import django
 import zstandard
 
 from django_snapshots import containers
+from django_snapshots.artifacts.environment import ENVIRONMENT_ARTIFACT_TYPE, pip_freeze
 from django_snapshots.artifacts.protocols import AnyArtifactExporter, AnyArtifactImporter
 from django_snapshots.artifacts.registry import ImporterFactory, artifact_types
 from django_snapshots.containers import Location
@@ -56,6 +57,7 @@ from django_snapshots.storage.protocols import SnapshotStorage
 from django_snapshots.streams import (
     CODEC_SUFFIXES,
     Codec,
+    ExportPipe,
     HashingReader,
     HashingWriter,
     binary,
@@ -78,6 +80,9 @@ __all__ = [
     "restore",
     "verify_snapshot",
 ]
+
+_MAX_PIP_BYTES: Final = 4 * 1024 * 1024
+"""An environment artifact larger than this is not copied into the manifest."""
 
 _MAX_WORKERS: Final = 4
 """Artifacts handled at once; compression and hashing release the GIL."""
@@ -174,44 +179,6 @@ def _run(function: Callable[[Path], object], argument: Path) -> None:
         asyncio.run(cast("Coroutine[Any, Any, None]", result))
 
 
-def _pip_freeze() -> list[str]:
-    """Return the environment's packages in ``pip freeze`` form, without running pip.
-
-    Like pip: ``Name==version`` lines sorted case-insensitively, pip itself (and,
-    before Python 3.12, setuptools, wheel and distribute) left out, editable
-    installs as ``-e`` lines and URL installs as ``name @ url``.
-    """
-    skipped = {"pip"} if sys.version_info >= (3, 12) else {"pip", "setuptools", "wheel", "distribute"}
-    seen: dict[str, tuple[str, list[str]]] = {}
-    for dist in importlib.metadata.distributions():
-        name = dist.metadata["Name"]
-        version = dist.version
-        if not name or not version:
-            continue
-        key = name.lower().replace("_", "-").replace(".", "-")
-        if key in skipped or key in seen:
-            continue
-        lines = [f"{name}=={version}"]
-        with contextlib.suppress(Exception):
-            direct = dist.read_text("direct_url.json")
-            if direct:
-                info = json.loads(direct)
-                url = str(info.get("url", ""))
-                if info.get("dir_info", {}).get("editable"):
-                    path = url.removeprefix("file://")
-                    lines = [
-                        f"# Editable install with no version control ({name}=={version})",
-                        f"-e {path}",
-                    ]
-                elif "vcs_info" in info:
-                    vcs = info["vcs_info"]
-                    lines = [f"{name} @ {vcs.get('vcs', 'git')}+{url}@{vcs.get('commit_id', '')}"]
-                elif url and not url.startswith("file://"):
-                    lines = [f"{name} @ {url}"]
-        seen[key] = (name.lower(), lines)
-    return [line for _, lines in sorted(seen.values()) for line in lines]
-
-
 # -- backup -------------------------------------------------------------------------
 
 
@@ -221,6 +188,8 @@ class _Produced:
 
     record: ArtifactRecord
     local: Path | None
+    pip: list[str] | None = None
+    """The freeze lines, when this is the environment artifact (saves a second pip run)."""
 
 
 def _stored_name(exporter: AnyArtifactExporter) -> tuple[str, Codec | None]:
@@ -243,69 +212,126 @@ def _default_exporters() -> list[AnyArtifactExporter]:
     return exporters
 
 
-def _produce(
-    exporter: AnyArtifactExporter,
-    scratch: Path,
-    storage: SnapshotStorage,
-    target: str | None,
-    progress: ProgressCallback | None,
-) -> _Produced:
-    """Run one exporter, then compress, hash and store its file in one pass.
+def _is_sequential(exporter: AnyArtifactExporter) -> bool:
+    """Return True if ``exporter`` declares it writes ``dest`` front to back (see below).
 
-    ``target`` is the storage folder (directory format); None keeps the stored file
-    in scratch for the archive.
+    An exporter with a true ``sequential`` attribute promises that ``generate`` only
+    opens ``dest`` and writes it in order: no seek, stat, rename or replace. The
+    engine then hands it a named pipe, so its output is compressed, hashed and stored
+    while it is produced, never written to scratch.
     """
-    stored, codec = _stored_name(exporter)
-    plain = scratch / "plain" / exporter.filename
-    _report(progress, "export", stored, 0, None)
-    _run(exporter.generate, plain)
-    plain_size = plain.stat().st_size
-    _report(progress, "export", stored, plain_size, plain_size)
-    metadata = dict(exporter.metadata)
-    if codec is not None:
-        metadata["compression"] = codec
-    hook = _hook(progress, "store", stored, None)
-    local: Path | None = None
-    with open(plain, "rb") as source:
+    return getattr(exporter, "sequential", False) is True and hasattr(os, "mkfifo")
+
+
+@dataclass(frozen=True)
+class _Producer:
+    """Turns exporters into stored files for one backup."""
+
+    scratch: Path
+    """The backup's private scratch folder (``plain/`` and ``stored/`` inside)."""
+    storage: SnapshotStorage
+    target: str | None
+    """Storage folder of the files (directory format); None keeps them in scratch."""
+    progress: ProgressCallback | None
+
+    def store(self, source: IO[bytes], codec: Codec | None, stored: str) -> tuple[HashingReader, Path | None]:
+        """Compress, hash and store ``source`` in one pass; return the hasher and any local file."""
         reader = HashingReader(
-            compressing_reader(source, codec) if codec is not None else source, hook
+            compressing_reader(source, codec) if codec is not None else source,
+            _hook(self.progress, "store", stored, None),
         )
-        if target is not None:
-            containers.put(storage, f"{target}/{stored}", binary(reader))
+        if self.target is not None:
+            containers.put(self.storage, f"{self.target}/{stored}", binary(reader))
+            return reader, None
+        local = self.scratch / "stored" / stored
+        with open(local, "wb") as out:
+            for chunk in iter_chunks(binary(reader)):
+                out.write(chunk)
+        return reader, local
+
+    def through_pipe(
+        self, exporter: AnyArtifactExporter, plain: Path, codec: Codec | None, stored: str
+    ) -> tuple[HashingReader, Path | None, int]:
+        """Run a sequential exporter into a named pipe while its output is stored.
+
+        Return the stored-file hasher, any local file and the plain size. Whatever
+        fails first is raised once both sides have stopped.
+        """
+        failures: list[BaseException] = []
+        with ExportPipe(plain) as pipe:
+
+            def export() -> None:
+                try:
+                    _run(exporter.generate, plain)
+                except BaseException as error:  # re-raised in the calling thread
+                    failures.append(error)
+                finally:
+                    pipe.close_writer()
+
+            worker = threading.Thread(target=export, name=f"snapshot-export-{stored}", daemon=True)
+            worker.start()
+            counted = HashingReader(
+                pipe.reader, _hook(self.progress, "export", stored, None), hashing=False
+            )
+            try:
+                reader, local = self.store(binary(counted), codec, stored)
+            except BaseException:
+                pipe.drain()
+                raise
+            finally:
+                worker.join()
+            if failures:
+                raise failures[0]
+        _report(self.progress, "export", stored, counted.size, counted.size)
+        return reader, local, counted.size
+
+    def produce(self, exporter: AnyArtifactExporter) -> _Produced:
+        """Run one exporter and store its file; return its manifest record."""
+        stored, codec = _stored_name(exporter)
+        plain = self.scratch / "plain" / exporter.filename
+        _report(self.progress, "export", stored, 0, None)
+        pip: list[str] | None = None
+        if _is_sequential(exporter):
+            reader, local, _ = self.through_pipe(exporter, plain, codec, stored)
         else:
-            local = scratch / "stored" / stored
-            with open(local, "wb") as out:
-                for chunk in iter_chunks(binary(reader)):
-                    out.write(chunk)
-    plain.unlink()
-    record = ArtifactRecord(
-        type=exporter.artifact_type,
-        filename=stored,
-        size=reader.size,
-        checksum=reader.checksum,
-        created_at=datetime.now(timezone.utc),
-        metadata=metadata,
-    )
-    return _Produced(record, local)
+            _run(exporter.generate, plain)
+            size = plain.stat().st_size
+            _report(self.progress, "export", stored, size, size)
+            with open(plain, "rb") as source:
+                reader, local = self.store(source, codec, stored)
+            if exporter.artifact_type == ENVIRONMENT_ARTIFACT_TYPE and size < _MAX_PIP_BYTES:
+                text = plain.read_text(errors="replace")
+                pip = [line for line in text.splitlines() if line.strip()]
+            plain.unlink()
+        metadata = dict(exporter.metadata)
+        if codec is not None:
+            metadata["compression"] = codec
+        record = ArtifactRecord(
+            type=exporter.artifact_type,
+            filename=stored,
+            size=reader.size,
+            checksum=reader.checksum,
+            created_at=datetime.now(timezone.utc),
+            metadata=metadata,
+        )
+        return _Produced(record, local, pip)
+
+    def produce_all(self, exporters: Sequence[AnyArtifactExporter]) -> list[_Produced]:
+        """Run every exporter concurrently; re-raise the first failure after all stop."""
+        (self.scratch / "plain").mkdir()
+        (self.scratch / "stored").mkdir()
+        workers = max(1, min(_MAX_WORKERS, len(exporters)))
+        with ThreadPoolExecutor(workers, thread_name_prefix="snapshot-backup") as pool:
+            futures = [pool.submit(self.produce, exporter) for exporter in exporters]
+            return [future.result() for future in futures]
 
 
-def _produce_all(
-    exporters: Sequence[AnyArtifactExporter],
-    scratch: Path,
-    storage: SnapshotStorage,
-    target: str | None,
-    progress: ProgressCallback | None,
-) -> list[_Produced]:
-    """Run every exporter concurrently; re-raise the first failure after all stop."""
-    (scratch / "plain").mkdir()
-    (scratch / "stored").mkdir()
-    workers = max(1, min(_MAX_WORKERS, len(exporters)))
-    with ThreadPoolExecutor(workers, thread_name_prefix="snapshot-backup") as pool:
-        futures = [
-            pool.submit(_produce, exporter, scratch, storage, target, progress)
-            for exporter in exporters
-        ]
-        return [future.result() for future in futures]
+def _manifest_pip(frozen: list[str] | None, produced: list[_Produced]) -> list[str]:
+    """Return the manifest's pip lines: the environment artifact's, else ``frozen``."""
+    for item in produced:
+        if item.pip is not None:
+            return item.pip
+    return frozen if frozen is not None else pip_freeze()
 
 
 def _check_exporters(exporters: Sequence[AnyArtifactExporter]) -> None:
@@ -364,12 +390,17 @@ def backup(
         else:
             target = None
         with tempfile.TemporaryDirectory(prefix="django-snapshots-backup-") as scratch:
-            try:
-                produced = _produce_all(chosen, Path(scratch), store, target, progress)
-            except BaseException:
-                with contextlib.suppress(Exception):
-                    containers.recover(store, snapshot_name)
-                raise
+            with ThreadPoolExecutor(1, thread_name_prefix="snapshot-pip") as side:
+                # pip freeze takes a second or two: run it while the artifacts are made,
+                # unless the environment artifact runs it anyway.
+                exports_pip = any(e.artifact_type == ENVIRONMENT_ARTIFACT_TYPE for e in chosen)
+                pip = side.submit(lambda: None if exports_pip else pip_freeze())
+                try:
+                    produced = _Producer(Path(scratch), store, target, progress).produce_all(chosen)
+                except BaseException:
+                    with contextlib.suppress(Exception):
+                        containers.recover(store, snapshot_name)
+                    raise
             snapshot = Snapshot(
                 name=snapshot_name,
                 created_at=created_at,
@@ -377,7 +408,7 @@ def backup(
                 python_version=platform.python_version(),
                 hostname=socket.gethostname(),
                 encrypted=False,
-                pip=_pip_freeze(),
+                pip=_manifest_pip(pip.result(), produced),
                 metadata=json.loads(json.dumps(settings.metadata)),
                 artifacts=[item.record for item in produced],
             )
@@ -396,6 +427,7 @@ def backup(
                         store,
                         snapshot_name,
                         keep=[entry.path for entry in lock_entries(store, snapshot_name)],
+                        archive=False,
                     )
     return snapshot
 
@@ -452,10 +484,10 @@ def _listing(storage: SnapshotStorage, state: containers.NameState) -> SnapshotL
         if not entry.is_stale(now, DEFAULT_STALE_AFTER)
     ]
     if live:
-        error = f"incomplete: a backup is in progress ({live[0].describe()})"
+        why = f"incomplete: a backup is in progress ({live[0].describe()})"
     else:
-        error = "incomplete: an interrupted backup left files but no manifest"
-    return SnapshotListing(state.name, "directory", None, error, incomplete=True)
+        why = "incomplete: an interrupted backup left files but no manifest"
+    return SnapshotListing(state.name, "directory", None, why, incomplete=True)
 
 
 def list_snapshots(*, storage: SnapshotStorage | None = None) -> list[SnapshotListing]:
@@ -544,7 +576,9 @@ def _fetch(
     """
     head = source.read(4)
     codec = detect_codec(record.metadata, head)
-    plain = scratch / _plain_name(record, codec)
+    # One folder per artifact: plain names of two records can never collide.
+    folder = Path(tempfile.mkdtemp(dir=scratch))
+    plain = folder / _plain_name(record, codec)
     failure: str | None = None
     broken: Exception | None = None
     with open(plain, "wb") as out:
@@ -668,10 +702,23 @@ def restore(
         plain = _fetch_all(
             store, location, snapshot, [record for record, _ in selected], Path(scratch), progress
         )
-        for record, importer in selected:
+
+        def one(record: ArtifactRecord, importer: AnyArtifactImporter) -> None:
             _report(progress, "restore", record.filename, 0, record.size)
             _run(importer.restore, plain[record.filename])
             _report(progress, "restore", record.filename, record.size, record.size)
+
+        # The environment importer only reports a difference (it changes nothing), so
+        # it runs beside the others; those run one by one, in manifest order, and the
+        # first failure stops the restore.
+        reporting = [item for item in selected if item[0].type == ENVIRONMENT_ARTIFACT_TYPE]
+        with ThreadPoolExecutor(1, thread_name_prefix="snapshot-report") as side:
+            reports = [side.submit(one, record, importer) for record, importer in reporting]
+            for record, importer in selected:
+                if record.type != ENVIRONMENT_ARTIFACT_TYPE:
+                    one(record, importer)
+            for report in reports:
+                report.result()
     return snapshot
 
 

@@ -2,11 +2,13 @@
 
 Snapshots live in snapshot storage, not in the database. This model exists so the
 admin can list them under the app and so access is governed by the ordinary
-``django_snapshots.view_snapshot`` permission. Its table stays empty; it is a managed
+``snapshots.view_snapshot`` permission. Its table stays empty; it is a managed
 model because ``dumpdata`` would otherwise fail on a missing table.
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 from django.db import models
 
@@ -23,9 +25,9 @@ class Snapshot(models.Model):
     class Meta:
         """Only a view permission: the admin page is read-only."""
 
-        default_permissions = ("view",)
-        verbose_name = "snapshot"
-        verbose_name_plural = "snapshots"
+        default_permissions: ClassVar[tuple[str, ...]] = ("view",)
+        verbose_name: ClassVar[str] = "snapshot"
+        verbose_name_plural: ClassVar[str] = "snapshots"
 
     def __str__(self) -> str:
         """Return a label; rows never exist in practice."""

@@ -30,7 +30,7 @@ CHUNK_SIZE: Final = 1024 * 1024
 _PERMISSIONS: Final = 0o777
 """Mode bits kept on extraction: never setuid, setgid or sticky."""
 
-logger = logging.getLogger(__name__)
+_logger = logging.getLogger(__name__)
 
 
 # --------------------------------------------------------------------------- writing
@@ -121,7 +121,7 @@ def write_tree(directory: Path, out: IO[bytes], root_name: str) -> int:
                 tar.addfile(info)
             else:
                 skipped += 1
-                logger.warning("not archiving %s: not a file, directory or link inside", path)
+                _logger.warning("not archiving %s: not a file, directory or link inside", path)
     return skipped
 
 
@@ -147,17 +147,24 @@ def _member_parts(member: tarfile.TarInfo, root: str | None) -> tuple[str, ...] 
     return parts or None
 
 
-def _parent_is_real(dest: Path, parts: tuple[str, ...], name: str) -> Path:
-    """Return the parent of ``parts`` under ``dest`` after checking no part is a link."""
+def _parent_is_real(dest: Path, parts: tuple[str, ...], name: str, create: bool) -> Path:
+    """Return the path of ``parts`` under ``dest``, checking that no parent is a link.
+
+    Missing parents are created (as directories) if ``create``, else refused.
+    """
     parent = dest
     for part in parts[:-1]:
         parent = parent / part
         try:
             mode = parent.lstat().st_mode
         except FileNotFoundError:
-            raise SnapshotIntegrityError(
-                f"tar member {name!r} comes before its parent directory"
-            ) from None
+            if not create:
+                missing = "/".join(parts)
+                raise SnapshotIntegrityError(
+                    f"tar member {name!r} refers to {missing!r}, which is not in the archive"
+                ) from None
+            parent.mkdir(mode=0o755)
+            continue
         if not stat.S_ISDIR(mode):
             raise SnapshotIntegrityError(
                 f"tar member {name!r} would be written through a link or file"
@@ -175,7 +182,7 @@ def _write_file(path: Path, content: IO[bytes] | None, mode: int, name: str) -> 
     with os.fdopen(fd, "wb") as handle:
         while content is not None and (chunk := content.read(CHUNK_SIZE)):
             handle.write(chunk)
-    os.chmod(path, mode & _PERMISSIONS)
+        os.fchmod(handle.fileno(), mode & _PERMISSIONS)
 
 
 def _extract_member(
@@ -189,7 +196,7 @@ def _extract_member(
 ) -> None:
     """Materialise one validated member under ``dest``."""
     name = member.name
-    path = _parent_is_real(dest, parts, name)
+    path = _parent_is_real(dest, parts, name, create=True)
     if member.isdir():
         try:
             existing = path.lstat().st_mode
@@ -223,7 +230,7 @@ def _extract_member(
             ) from None
         if source_parts is None:
             raise SnapshotIntegrityError(f"tar member {name!r} hard-links a directory")
-        source = _parent_is_real(dest, source_parts, name)
+        source = _parent_is_real(dest, source_parts, name, create=False)
         try:
             source_mode = source.lstat().st_mode
         except FileNotFoundError:

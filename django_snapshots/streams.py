@@ -14,10 +14,14 @@ without touching artifacts, which only ever see plain files.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
+import os
+import threading
 import zlib
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import IO, Any, Final, Literal, cast
 
 import zstandard
@@ -28,6 +32,7 @@ __all__ = [
     "CHUNK_SIZE",
     "CODEC_SUFFIXES",
     "Codec",
+    "ExportPipe",
     "HashingReader",
     "HashingWriter",
     "IteratorReader",
@@ -100,14 +105,17 @@ def detect_codec(metadata: Mapping[str, Any], head: bytes) -> Codec:
 class HashingReader(io.RawIOBase):
     """Pass reads through from ``source`` while counting and sha256-hashing them."""
 
-    def __init__(self, source: IO[bytes], progress: ProgressHook | None = None) -> None:
-        """Wrap ``source``; ``progress`` is called with the running byte count."""
+    def __init__(
+        self, source: IO[bytes], progress: ProgressHook | None = None, *, hashing: bool = True
+    ) -> None:
+        """Wrap ``source``; ``progress`` gets the running byte count; ``hashing=False`` only counts."""
         super().__init__()
         self.source: IO[bytes] = source
         """The stream read from."""
         self.size: int = 0
         """Bytes read so far."""
         self._hash = hashlib.sha256()
+        self._hashing = hashing
         self._progress = progress
 
     @property
@@ -123,7 +131,8 @@ class HashingReader(io.RawIOBase):
         """Read up to ``size`` bytes (all if negative) from the source, hashing them."""
         data = self.source.read(CHUNK_SIZE if size is None or size < 0 else size)
         if data:
-            self._hash.update(data)
+            if self._hashing:
+                self._hash.update(data)
             self.size += len(data)
             if self._progress is not None:
                 self._progress(self.size)
@@ -203,6 +212,54 @@ class IteratorReader(io.RawIOBase):
         return len(data)
 
 
+class ExportPipe:
+    """A named pipe at ``path`` that one producer writes while this process reads it.
+
+    The reading end and a spare writing end are opened up front, so the reader never
+    blocks on ``open`` and sees end-of-file only after :meth:`close_writer` is called
+    (once the producer is done, whether it opened the pipe or not). Use as a context
+    manager; leaving it closes both ends and removes the pipe.
+    """
+
+    def __init__(self, path: Path) -> None:
+        """Create the pipe at ``path`` (which must not exist)."""
+        self.path: Path = path
+        os.mkfifo(path, 0o600)
+        read_fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        self._spare_writer: int | None = os.open(path, os.O_WRONLY)
+        os.set_blocking(read_fd, True)
+        with contextlib.suppress(OSError, ImportError, AttributeError):
+            import fcntl
+
+            # Larger pipe buffers mean fewer switches between producer and reader.
+            fcntl.fcntl(read_fd, fcntl.F_SETPIPE_SZ, CHUNK_SIZE)
+        self.reader: IO[bytes] = os.fdopen(read_fd, "rb", buffering=CHUNK_SIZE)
+        """The reading end."""
+        self._lock = threading.Lock()
+
+    def close_writer(self) -> None:
+        """Drop the spare writing end: the reader sees EOF once the producer closes too."""
+        with self._lock:
+            fd, self._spare_writer = self._spare_writer, None
+        if fd is not None:
+            os.close(fd)
+
+    def drain(self) -> None:
+        """Read and drop everything until end-of-file, so a producer never blocks."""
+        while self.reader.read(CHUNK_SIZE):
+            pass
+
+    def __enter__(self) -> ExportPipe:
+        """Return the pipe."""
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Close both ends and remove the pipe."""
+        self.close_writer()
+        self.reader.close()
+        self.path.unlink(missing_ok=True)
+
+
 def compressing_reader(source: IO[bytes], codec: Codec) -> IO[bytes]:
     """Return a stream whose reads are ``source`` compressed with ``codec``.
 
@@ -230,19 +287,23 @@ class _GzipWriter(io.RawIOBase):
         return True
 
     def write(self, data: Any) -> int:
-        view = bytes(data)
-        pending = view
-        while pending:
-            self._sink.write(self._inflate.decompress(pending, CHUNK_SIZE))
-            pending = self._inflate.unconsumed_tail
-            while pending:
-                self._sink.write(self._inflate.decompress(pending, CHUNK_SIZE))
-                pending = self._inflate.unconsumed_tail
+        pending = bytes(data)
+        size = len(pending)
+        while True:
+            # Cap each step's output so a small input cannot expand without bound.
+            out = self._inflate.decompress(pending, CHUNK_SIZE)
+            self._sink.write(out)
             if self._inflate.eof:
-                # A concatenated member follows: start a fresh decompressor.
+                # A concatenated member may follow: start a fresh decompressor.
                 pending = self._inflate.unused_data
                 self._inflate = zlib.decompressobj(wbits=31)
-        return len(view)
+                if not pending:
+                    break
+                continue
+            pending = self._inflate.unconsumed_tail
+            if not pending and len(out) < CHUNK_SIZE:
+                break
+        return size
 
     def flush(self) -> None:
         self._sink.write(self._inflate.flush())

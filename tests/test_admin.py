@@ -11,11 +11,12 @@ from django.contrib.auth.models import Permission, User
 from django.test import Client
 
 from django_snapshots.manifest import ArtifactRecord, Snapshot
+from django_snapshots.models import Snapshot as SnapshotModel
 from tests.management.conftest import storage_dir
 
 __all__ = ["make_snapshot", "storage_dir"]
 
-LIST_URL = "/admin/django_snapshots/snapshot/"
+LIST_URL = f"/admin/{SnapshotModel._meta.app_label}/snapshot/"
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
 
 
@@ -68,7 +69,7 @@ def test_anonymous_users_are_sent_to_the_login_page(db: None, storage_dir: Path)
 
 
 def test_staff_without_the_permission_is_refused(db: None, storage_dir: Path) -> None:
-    """Staff without django_snapshots.view_snapshot get 403 on list and detail."""
+    """Staff without snapshots.view_snapshot get 403 on list and detail."""
     make_snapshot(storage_dir, "s1")
     client = Client()
     client.force_login(_user("nobody", view=False))

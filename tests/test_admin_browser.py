@@ -12,7 +12,7 @@ import pytest
 from django.contrib.auth.models import Permission, User
 
 from tests.management.conftest import storage_dir
-from tests.test_admin import make_snapshot
+from tests.test_admin import LIST_URL, make_snapshot
 
 __all__ = ["storage_dir"]
 
@@ -78,7 +78,7 @@ def test_viewer_sees_list_and_detail(browser: Any, live_server: Any, storage_dir
     user.user_permissions.add(Permission.objects.get(codename="view_snapshot"))
 
     page = _login(browser, live_server.url, "viewer")
-    page.goto(f"{live_server.url}/admin/django_snapshots/snapshot/")
+    page.goto(f"{live_server.url}{LIST_URL}")
     table = page.locator("#result_list")
     assert "nightly-1" in table.inner_text()
     assert "web-1" in table.inner_text()
@@ -86,7 +86,7 @@ def test_viewer_sees_list_and_detail(browser: Any, live_server: Any, storage_dir
 
     page.click("text=nightly-1")
     page.wait_for_load_state()
-    assert page.url.endswith("/admin/django_snapshots/snapshot/nightly-1/")
+    assert page.url.endswith(f"{LIST_URL}nightly-1/")
     assert "sha256:" in page.locator("#artifacts").inner_text()
     assert "rich==13.9.0" in page.locator("#pip").inner_text()
     page.close()
@@ -98,7 +98,7 @@ def test_user_without_permission_is_refused(browser: Any, live_server: Any, stor
     make_snapshot(storage_dir, "nightly-1")
     User.objects.create_user("nobody", password="pw", is_staff=True)
     page = _login(browser, live_server.url, "nobody")
-    response = page.goto(f"{live_server.url}/admin/django_snapshots/snapshot/")
+    response = page.goto(f"{live_server.url}{LIST_URL}")
     assert response is not None and response.status == 403
     assert "nightly-1" not in page.content()
     page.close()

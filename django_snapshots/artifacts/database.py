@@ -8,13 +8,13 @@ connector's metadata holds its ``"format"``). The importer restores with the con
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 
-from django_snapshots.artifacts.registry import ImporterFactory
 from django_snapshots.connectors.auto import (
     ConnectorOverride,
     connector_path,
@@ -51,7 +51,9 @@ class DatabaseArtifactExporter:
     connector: DatabaseConnector
     """The connector that writes the dump."""
 
-    def __init__(self, db_alias: str = "default", connector: ConnectorOverride | None = None) -> None:
+    def __init__(
+        self, db_alias: str = "default", connector: ConnectorOverride | None = None
+    ) -> None:
         """Dump ``db_alias`` with ``connector`` (default: configured or auto-selected)."""
         self.artifact_type = DATABASE_ARTIFACT_TYPE
         self.db_alias = db_alias
@@ -77,7 +79,9 @@ class DatabaseArtifactImporter:
     connector: DatabaseConnector
     """The connector that restores the dump."""
 
-    def __init__(self, db_alias: str = "default", connector: ConnectorOverride | None = None) -> None:
+    def __init__(
+        self, db_alias: str = "default", connector: ConnectorOverride | None = None
+    ) -> None:
         """Restore ``db_alias`` with ``connector`` (default: configured or auto-selected).
 
         Prefer :meth:`from_record`, which uses the connector that wrote the dump.
@@ -99,8 +103,13 @@ class DatabaseArtifactImporter:
         return cls(db_alias, load_connector(dotted_path))
 
     def restore(self, src: Path) -> None:
-        """Replace the alias's contents with the dump at ``src``."""
+        """Replace the alias's contents with the dump at ``src``; drop stale ORM caches."""
         self.connector.restore(self.db_alias, src)
+        if apps.is_installed("django.contrib.contenttypes"):
+            from django.contrib.contenttypes.models import ContentType
+
+            # Restored content type ids may differ from the ones this process cached.
+            ContentType.objects.clear_cache()
 
 
 def database_exporters(
@@ -114,7 +123,9 @@ def database_exporters(
     return [DatabaseArtifactExporter(alias, connector) for alias in aliases]
 
 
-def database_importer_factory(databases: Collection[str] | None = None) -> ImporterFactory:
+def database_importer_factory(
+    databases: Collection[str] | None = None,
+) -> Callable[[ArtifactRecord], DatabaseArtifactImporter | None]:
     """Return an importer factory restoring only ``databases`` (default: every alias).
 
     Records of other aliases are skipped. The factory raises

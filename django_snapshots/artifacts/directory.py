@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from django_snapshots.exceptions import SnapshotError
 from django_snapshots.safetar import extract_tree, write_tree
 
 __all__ = ["DirectoryArtifactExporter", "DirectoryArtifactImporter", "RestoreMode"]
@@ -46,6 +45,8 @@ class DirectoryArtifactExporter:
     """``{"directory": <path>}``."""
     directory: Path
     """The directory archived."""
+    sequential: bool = True
+    """``generate`` writes ``dest`` front to back, so the engine may pass a named pipe."""
 
     def __init__(
         self, directory: str | os.PathLike[str], artifact_type: str, filename: str | None = None
@@ -159,7 +160,7 @@ class DirectoryArtifactImporter:
                     journal.undo()
                 except OSError as error:  # pragma: no cover - needs a failing filesystem
                     keep_staging = True
-                    raise SnapshotError(
+                    raise OSError(
                         f"restoring {self.directory} failed and could not be undone; "
                         f"the previous contents are kept in {aside}: {error}"
                     ) from error

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django_snapshots.artifacts.registry import ImporterFactory
 from django_snapshots.manifest import ArtifactRecord
 
 __all__ = [
@@ -26,6 +25,7 @@ __all__ = [
     "EnvironmentArtifactExporter",
     "EnvironmentArtifactImporter",
     "EnvironmentDiff",
+    "EnvironmentReport",
     "PackageChange",
     "diff_environment",
     "environment_importer_factory",
@@ -39,7 +39,7 @@ ENVIRONMENT_ARTIFACT_TYPE = "environment"
 REQUIREMENTS_FILENAME = "requirements.txt"
 """The environment artifact's file name (stored uncompressed, as 0.1.0b1 did)."""
 
-logger = logging.getLogger(__name__)
+_logger = logging.getLogger(__name__)
 
 _PIP_TIMEOUT = 120
 
@@ -118,34 +118,39 @@ class EnvironmentDiff:
 _NAME = re.compile(r"^\s*(?:-e\s+\S*#egg=)?([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
-def _package_key(line: str) -> str:
-    """Return the normalised package name a requirement line is about (or the line)."""
+def _split(line: str) -> tuple[str, str]:
+    """Return a requirement line's normalised package name and the rest of the line."""
     match = _NAME.match(line)
     if match is None:
-        return line.strip()
-    return re.sub(r"[-_.]+", "-", match.group(1)).lower()
+        return line, ""
+    return re.sub(r"[-_.]+", "-", match.group(1)).lower(), line[match.end() :].strip()
 
 
-def _by_package(lines: Iterable[str]) -> dict[str, str]:
-    """Map package keys to their lines, ignoring blanks and comments."""
-    result: dict[str, str] = {}
+def _by_package(lines: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """Map package names to ``(line, version part)``, ignoring blanks and comments."""
+    result: dict[str, tuple[str, str]] = {}
     for line in lines:
         stripped = line.strip()
         if stripped and not stripped.startswith("#"):
-            result[_package_key(stripped)] = stripped
+            name, rest = _split(stripped)
+            result[name] = (stripped, rest)
     return result
 
 
 def diff_environment(snapshot: Iterable[str], current: Iterable[str]) -> EnvironmentDiff:
-    """Compare requirement lines of a snapshot with those of the running environment."""
+    """Compare requirement lines of a snapshot with those of the running environment.
+
+    Package names compare normalised (``typing_extensions`` is ``Typing-Extensions``);
+    a package is changed when the rest of its line (version, source) differs.
+    """
     before, after = _by_package(snapshot), _by_package(current)
     return EnvironmentDiff(
-        added=[after[key] for key in sorted(after.keys() - before.keys())],
-        removed=[before[key] for key in sorted(before.keys() - after.keys())],
+        added=[after[key][0] for key in sorted(after.keys() - before.keys())],
+        removed=[before[key][0] for key in sorted(before.keys() - after.keys())],
         changed=[
-            PackageChange(key, before[key], after[key])
+            PackageChange(key, before[key][0], after[key][0])
             for key in sorted(before.keys() & after.keys())
-            if before[key] != after[key]
+            if before[key][1] != after[key][1]
         ],
     )
 
@@ -210,14 +215,14 @@ class EnvironmentArtifactImporter:
         try:
             snapshot = src.read_text(encoding="utf-8").splitlines()
         except (OSError, UnicodeDecodeError) as error:
-            logger.warning("cannot read the snapshot's requirements %s: %s", src, error)
+            _logger.warning("cannot read the snapshot's requirements %s: %s", src, error)
             return
         current = self._current if self._current is not None else pip_freeze()
         self.diff = diff_environment(snapshot, current)
         if self.diff.is_empty:
-            logger.info("the environment matches the snapshot's requirements")
+            _logger.info("the environment matches the snapshot's requirements")
         else:
-            logger.warning(
+            _logger.warning(
                 "the environment differs from the snapshot's requirements:\n%s",
                 "\n".join(self.diff.lines()),
             )
@@ -227,7 +232,7 @@ class EnvironmentArtifactImporter:
 
 def environment_importer_factory(
     check_only: bool = False, report: EnvironmentReport | None = None
-) -> ImporterFactory:
+) -> Callable[[ArtifactRecord], EnvironmentArtifactImporter]:
     """Return an importer factory making comparing importers with these options."""
 
     def factory(record: ArtifactRecord) -> EnvironmentArtifactImporter:

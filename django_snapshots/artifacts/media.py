@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
@@ -13,7 +14,6 @@ from django_snapshots.artifacts.directory import (
     DirectoryArtifactImporter,
     RestoreMode,
 )
-from django_snapshots.artifacts.registry import ImporterFactory
 from django_snapshots.manifest import ArtifactRecord
 
 __all__ = [
@@ -30,8 +30,11 @@ MEDIA_ARTIFACT_TYPE = "media"
 
 
 def media_root(override: str | os.PathLike[str] | None = None) -> Path | None:
-    """Return ``override`` or the ``MEDIA_ROOT`` setting as a path; None if neither is set."""
-    value = override if override is not None else getattr(settings, "MEDIA_ROOT", "")
+    """Return ``override`` or the ``MEDIA_ROOT`` setting as a path; None if neither is set.
+
+    An empty ``override`` counts as not given, as in 0.1.0b1.
+    """
+    value = override or getattr(settings, "MEDIA_ROOT", "")
     return Path(value) if value else None
 
 
@@ -67,7 +70,7 @@ def media_exporters(directory: str | os.PathLike[str] | None = None) -> list[Med
 
 def media_importer_factory(
     directory: str | os.PathLike[str] | None = None, mode: RestoreMode = "replace"
-) -> ImporterFactory:
+) -> Callable[[ArtifactRecord], MediaArtifactImporter]:
     """Return an importer factory restoring media into ``directory`` or ``MEDIA_ROOT``.
 
     The directory recorded in the manifest is informative only: media is restored

@@ -10,7 +10,7 @@ class SnapshotsBackupConfig(AppConfig):
     """Adds the ``snapshots backup`` command group."""
 
     name = "django_snapshots.backup"
-    label = "django_snapshots_backup"
+    label = "snapshots_backup"
     verbose_name: StrOrPromise = "Snapshots: backup"
 
     def ready(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django_snapshots.connectors.auto import get_connector_class, get_connector_for_alias
 from django_snapshots.connectors.dumpdata import DjangoDumpDataConnector
 from django_snapshots.connectors.mysql import MySQLConnector
 from django_snapshots.connectors.postgres import PostgresConnector
@@ -14,4 +15,6 @@ __all__ = [
     "MySQLConnector",
     "PostgresConnector",
     "SQLiteConnector",
+    "get_connector_class",
+    "get_connector_for_alias",
 ]

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Generator
+from contextlib import contextmanager
+
 from django.conf import settings
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from django_snapshots.exceptions import SnapshotConnectorError
 
-__all__ = ["connection_for", "engine_of", "require_autocommit"]
+__all__ = ["connection_for", "engine_of", "require_autocommit", "thread_connection"]
 
 
 def engine_of(db_alias: str) -> str:
@@ -39,3 +42,21 @@ def require_autocommit(connection: BaseDatabaseWrapper) -> None:
         raise SnapshotConnectorError(
             f"cannot restore database alias {connection.alias!r} inside an open transaction"
         )
+
+
+@contextmanager
+def thread_connection(
+    db_alias: str, vendor: str | None = None
+) -> Generator[BaseDatabaseWrapper, None, None]:
+    """Yield this thread's connection; close it afterwards if it was opened here.
+
+    Backups run exporters in worker threads, each with its own Django connection:
+    closing what a worker opened keeps those connections from outliving the backup.
+    """
+    connection = connection_for(db_alias, vendor)
+    opened_here = connection.connection is None
+    try:
+        yield connection
+    finally:
+        if opened_here and not connection.in_atomic_block:
+            connection.close()

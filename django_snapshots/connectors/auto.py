@@ -29,6 +29,8 @@ __all__ = [
     "auto_connector_path",
     "connector_path",
     "get_connector",
+    "get_connector_class",
+    "get_connector_for_alias",
     "load_connector",
 ]
 
@@ -56,6 +58,15 @@ def connector_path(connector: DatabaseConnector) -> str:
     return f"{kind.__module__}.{kind.__qualname__}"
 
 
+def _import(dotted_path: str) -> object:
+    """Import ``dotted_path``; a failure (such as a missing driver) is a connector error."""
+    try:
+        imported: object = import_string(dotted_path)
+    except ImportError as error:
+        raise SnapshotConnectorError(f"cannot import connector {dotted_path!r}: {error}") from None
+    return imported
+
+
 def load_connector(dotted_path: str) -> DatabaseConnector:
     """Import ``dotted_path`` and return a connector (instantiating a class).
 
@@ -63,10 +74,7 @@ def load_connector(dotted_path: str) -> DatabaseConnector:
     (for example a missing driver), built, or does not implement
     :class:`~django_snapshots.connectors.protocols.DatabaseConnector`.
     """
-    try:
-        imported: object = import_string(dotted_path)
-    except ImportError as error:
-        raise SnapshotConnectorError(f"cannot import connector {dotted_path!r}: {error}") from None
+    imported = _import(dotted_path)
     if isinstance(imported, type):
         try:
             imported = imported()
@@ -108,3 +116,17 @@ def get_connector(db_alias: str, override: ConnectorOverride | None = None) -> D
     if configured is not None:
         return configured
     return load_connector(auto_connector_path(engine))
+
+
+def get_connector_class(engine: str) -> type[DatabaseConnector]:
+    """Return the connector class for an ``ENGINE`` value (the 0.1.0b1 name)."""
+    dotted_path = auto_connector_path(engine)
+    imported = _import(dotted_path)
+    if not isinstance(imported, type):
+        raise SnapshotConnectorError(f"{dotted_path!r} is not a class")
+    return cast("type[DatabaseConnector]", imported)
+
+
+def get_connector_for_alias(db_alias: str) -> DatabaseConnector:
+    """Return the connector that backs up ``db_alias`` (0.1.0b1's :func:`get_connector`)."""
+    return get_connector(db_alias)

@@ -1,8 +1,8 @@
 """The dumpdata connector: any database engine, through Django's serializers.
 
 A dump is ``dumpdata`` output in JSON Lines (``"format": "jsonl"``), written to the
-file object by object, so neither dumping nor loading holds the whole database in
-memory. A restore empties every table Django manages and runs ``loaddata`` inside one
+file object by object inside one transaction (repeatable read on PostgreSQL), so it is
+consistent and neither dumping nor loading holds the whole database in memory. A restore empties every table Django manages and runs ``loaddata`` inside one
 transaction: if loading fails, the flush is rolled back too. Dumps by
 django-snapshots 0.1.0b1 (``"format": "json"``, one JSON array) restore the same way,
 though Django's JSON deserializer reads such an array whole.
@@ -24,7 +24,7 @@ from django.core.management.color import no_style
 from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from django_snapshots.connectors._aliases import connection_for
+from django_snapshots.connectors._aliases import connection_for, thread_connection
 from django_snapshots.exceptions import SnapshotConnectorError
 
 __all__ = ["DUMPDATA_FORMAT", "DjangoDumpDataConnector"]
@@ -62,25 +62,43 @@ def _flush(connection: BaseDatabaseWrapper) -> None:
     connection.ops.execute_sql_flush(statements)
 
 
+def _dump_in_one_snapshot(connection: BaseDatabaseWrapper, output: str) -> None:
+    """Run dumpdata for ``connection`` into ``output`` inside one transaction.
+
+    Every table is read as of one moment: SQLite and InnoDB's default (repeatable
+    read) already do so in a transaction; PostgreSQL's default (read committed) takes a
+    new snapshot per query, so the transaction asks for repeatable read, unless it is
+    nested in one the caller opened.
+    """
+    outermost = not connection.in_atomic_block
+    with transaction.atomic(using=connection.alias):
+        if outermost and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        call_command(
+            "dumpdata",
+            database=connection.alias,
+            format=DUMPDATA_FORMAT,
+            use_base_manager=True,
+            output=output,
+            verbosity=0,
+        )
+
+
 class DjangoDumpDataConnector:
     """Dump with ``dumpdata`` and restore with flush + ``loaddata``, for any engine."""
 
     def dump(self, db_alias: str, dest: Path) -> dict[str, Any]:
         """Write every object of ``db_alias`` to ``dest`` as JSON Lines."""
-        connection_for(db_alias)
         # dumpdata picks compression from the output's suffix: give it a neutral one.
         fd, partial = tempfile.mkstemp(prefix=".dumpdata-", suffix=".jsonl", dir=dest.parent)
         os.close(fd)
         try:
-            call_command(
-                "dumpdata",
-                database=db_alias,
-                format=DUMPDATA_FORMAT,
-                use_base_manager=True,
-                output=partial,
-                verbosity=0,
-            )
+            with thread_connection(db_alias) as connection:
+                _dump_in_one_snapshot(connection, partial)
             os.replace(partial, dest)
+        except SnapshotConnectorError:
+            raise
         except Exception as error:
             raise SnapshotConnectorError(
                 f"dumpdata of database alias {db_alias!r} failed: {_first_line(error)}"

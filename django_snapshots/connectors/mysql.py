@@ -185,7 +185,7 @@ class MySQLConnector:
                 argv += ["--set-gtid-purged=OFF", "--column-statistics=0"]
             argv.append(name)
             stderr_path = private_dir / "dump.stderr"
-            status = run_tool(argv, env=_environment(), stderr_path=stderr_path)
+            status = run_tool(argv, env=_environment(db_alias), stderr_path=stderr_path)
             if status != 0:
                 stderr = read_stderr(stderr_path)
                 hint = ""
@@ -207,39 +207,10 @@ class MySQLConnector:
             )
         target = str(settings_for(db_alias, "mysql")["NAME"])
         close_django_connection(db_alias)
-        wrapper = connection_for(db_alias, "mysql")
-        try:
-            raw: Any = wrapper.get_new_connection(wrapper.get_connection_params())
-        except Exception as error:
-            raise SnapshotConnectorError(
-                f"cannot connect to database alias {db_alias!r}: {' '.join(str(error).split())}"
-            ) from error
+        raw = _admin_connection(db_alias)
         try:
             cursor: Any = raw.cursor()
-            _execute(cursor, "SET SESSION autocommit = 1")
-            digest = hashlib.sha1(target.encode()).hexdigest()
-            if _fetch(cursor, "SELECT GET_LOCK(%s, 0)", [f"django_snapshots_restore_{digest[:32]}"])[0][0] != 1:
-                raise SnapshotConnectorError(
-                    f"another restore of database alias {db_alias!r} is running; the database was not changed"
-                )
-            scratch_prefix = f"{_SCRATCH_PREFIX}{digest[:12]}_"
-            charset, collation = _fetch(
-                cursor,
-                "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME "
-                "FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s",
-                [target],
-            )[0]
-            for (stale,) in _fetch(
-                cursor, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE %s", ["snaprst\\_%"]
-            ):
-                if str(stale).startswith(scratch_prefix):
-                    _execute(cursor, f"DROP DATABASE IF EXISTS {_quote_identifier(str(stale))}")
-            token = uuid.uuid4().hex[:8]
-            scratch = f"{scratch_prefix}{token}"
-            _execute(
-                cursor,
-                f"CREATE DATABASE {_quote_identifier(scratch)} CHARACTER SET {charset} COLLATE {collation}",
-            )
+            scratch, token = _create_scratch(cursor, db_alias, target)
             try:
                 self._load(db_alias, client, scratch, src)
                 _swap(cursor, db_alias, target, scratch, token)
@@ -261,7 +232,7 @@ class MySQLConnector:
             ]
             stderr_path = private_dir / "client.stderr"
             with src.open("rb") as dump:
-                status = run_tool(argv, env=_environment(), stderr_path=stderr_path, stdin=dump)
+                status = run_tool(argv, env=_environment(db_alias), stderr_path=stderr_path, stdin=dump)
             if status != 0:
                 raise SnapshotConnectorError(
                     f"restore of database alias {db_alias!r} failed; the database was not changed "
@@ -269,10 +240,55 @@ class MySQLConnector:
                 )
 
 
-def _environment() -> dict[str, str]:
-    """Return this process's environment without a MYSQL_PWD that could override the file."""
+def _admin_connection(db_alias: str) -> Any:
+    """Open a separate DB-API connection with the alias's settings, in autocommit mode."""
+    wrapper = connection_for(db_alias, "mysql")
+    try:
+        raw: Any = wrapper.get_new_connection(wrapper.get_connection_params())
+        raw.cursor().execute("SET SESSION autocommit = 1")
+    except Exception as error:
+        raise SnapshotConnectorError(
+            f"cannot connect to database alias {db_alias!r}: {' '.join(str(error).split())}"
+        ) from error
+    return raw
+
+
+def _create_scratch(cursor: Any, db_alias: str, target: str) -> tuple[str, str]:
+    """Lock out other restores of ``target`` and create its scratch database.
+
+    Scratch databases that earlier, killed restores of ``target`` left behind are
+    dropped first. Return the scratch database's name and its random token.
+    """
+    digest = hashlib.sha1(target.encode(), usedforsecurity=False).hexdigest()
+    if _fetch(cursor, "SELECT GET_LOCK(%s, 0)", [f"django_snapshots_restore_{digest[:32]}"])[0][0] != 1:
+        raise SnapshotConnectorError(
+            f"another restore of database alias {db_alias!r} is running; the database was not changed"
+        )
+    prefix = f"{_SCRATCH_PREFIX}{digest[:12]}_"
+    charset, collation = _fetch(
+        cursor,
+        "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME "
+        "FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s",
+        [target],
+    )[0]
+    for (stale,) in _fetch(
+        cursor, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE %s", ["snaprst\\_%"]
+    ):
+        if str(stale).startswith(prefix):
+            _execute(cursor, f"DROP DATABASE IF EXISTS {_quote_identifier(str(stale))}")
+    token = uuid.uuid4().hex[:8]
+    scratch = f"{prefix}{token}"
+    _execute(cursor, f"CREATE DATABASE {_quote_identifier(scratch)} CHARACTER SET {charset} COLLATE {collation}")
+    return scratch, token
+
+
+def _environment(db_alias: str) -> dict[str, str]:
+    """Return the tools' environment: without MYSQL_PWD when the option file has a password."""
     env = dict(os.environ)
-    env.pop("MYSQL_PWD", None)
+    settings = settings_for(db_alias, "mysql")
+    options: Mapping[str, Any] = settings.get("OPTIONS") or {}
+    if settings.get("PASSWORD") or options.get("password") or options.get("passwd"):
+        env.pop("MYSQL_PWD", None)
     return env
 
 

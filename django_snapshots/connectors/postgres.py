@@ -305,8 +305,8 @@ class PostgresConnector:
             if key in _LIBPQ_KEYWORDS and value is not None:
                 conninfo[key] = str(value)
         env = dict(os.environ)
-        env.pop("PGPASSWORD", None)
         if settings.get("PASSWORD"):
+            env.pop("PGPASSWORD", None)  # it would take precedence over the passfile
             passfile = private_dir / "pgpass"
             write_private_file(passfile, f"*:*:*:*:{_escape_passfile(str(settings['PASSWORD']))}\n")
             conninfo["passfile"] = str(passfile)

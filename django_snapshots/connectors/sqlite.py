@@ -3,11 +3,12 @@
 A dump is a complete SQLite database file (``"format": "sqlite3"``) copied from
 Django's live connection in one read transaction, so it is consistent and includes
 tables, indexes, views and triggers. Inside an open transaction (where the backup API
-cannot read), the dump is that transaction's view as SQL text (``"format": "sql"``). A restore copies the file's pages into the live
-connection in one write transaction: if it fails part-way, SQLite rolls it back and
-the database keeps its previous contents. Dumps by django-snapshots 0.1.0b1
-(``"format": "sql"``, SQL text) are restored by running their statements inside one
-transaction. Both directions work page by page or statement by statement, so memory
+cannot read), the dump is that transaction's view as SQL text (``"format": "sql"``).
+
+A restore copies the file's pages into the live connection in one write transaction:
+if it fails part-way, SQLite rolls it back and the database keeps its previous
+contents. SQL text dumps (also those of django-snapshots 0.1.0b1) are restored by
+running their statements inside one transaction. Both directions work page by page or statement by statement, so memory
 stays bounded whatever the database size.
 """
 
@@ -22,7 +23,11 @@ from urllib.parse import quote
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from django_snapshots.connectors._aliases import connection_for, require_autocommit
+from django_snapshots.connectors._aliases import (
+    connection_for,
+    require_autocommit,
+    thread_connection,
+)
 from django_snapshots.exceptions import SnapshotConnectorError
 
 __all__ = ["SQLITE_FORMAT", "SQL_FORMAT", "RestoreProgress", "SQLiteConnector"]
@@ -118,9 +123,12 @@ class SQLiteConnector:
         API; inside one (whose uncommitted rows the backup API cannot read) it is the
         transaction's view as SQL text.
         """
-        connection = connection_for(db_alias, "sqlite")
+        with thread_connection(db_alias, "sqlite") as connection:
+            return self._dump(db_alias, _raw(connection), dest)
+
+    def _dump(self, db_alias: str, source: sqlite3.Connection, dest: Path) -> dict[str, Any]:
+        """Write the dump of the open ``source`` connection; remove ``dest`` on failure."""
         dest.unlink(missing_ok=True)
-        source = _raw(connection)
         try:
             if source.in_transaction:
                 with dest.open("w", encoding="utf-8", newline="") as out:

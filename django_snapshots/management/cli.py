@@ -64,10 +64,15 @@ def finalizer(group: Any) -> Callable[[_F], _F]:
 
 @contextmanager
 def snapshot_errors() -> Generator[None, None, None]:
-    """Turn a :class:`SnapshotError` (or ``ImproperlyConfigured``) into a one-line ``CommandError``."""
+    """Report the expected failures raised inside as one-line ``CommandError`` exceptions.
+
+    Expected failures are :class:`SnapshotError` (not found, exists, integrity, bad
+    name, ...), ``ImproperlyConfigured`` and operating-system errors such as a full
+    disk or a missing permission.
+    """
     try:
         yield
-    except (SnapshotError, ImproperlyConfigured) as error:
+    except (SnapshotError, ImproperlyConfigured, OSError) as error:
         raise CommandError(" ".join(str(error).split()) or type(error).__name__) from None
 
 

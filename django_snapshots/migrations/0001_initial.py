@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import ClassVar
+
 from django.db import migrations, models
+from django.db.migrations.operations.base import Operation
 
 
 class Migration(migrations.Migration):
     """The app's only migration."""
 
-    initial = True
+    initial: ClassVar[bool | None] = True
 
-    dependencies = []
+    dependencies: ClassVar[Sequence[tuple[str, str]]] = []
 
-    operations = [
+    operations: ClassVar[Sequence[Operation]] = [
         migrations.CreateModel(
             name="Snapshot",
             fields=[

@@ -10,7 +10,7 @@ class SnapshotsRestoreConfig(AppConfig):
     """Adds the ``snapshots restore`` command group."""
 
     name = "django_snapshots.restore"
-    label = "django_snapshots_restore"
+    label = "snapshots_restore"
     verbose_name: StrOrPromise = "Snapshots: restore"
 
     def ready(self) -> None:

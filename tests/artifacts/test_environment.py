@@ -40,8 +40,15 @@ def test_diff_reports_added_removed_and_changed_packages() -> None:
         changed=[PackageChange("django", "Django==5.2.1", "django==5.2.19")],
     )
     assert not diff.is_empty
-    assert diff.lines() == ["- old-thing==1.0", "+ new.thing==2.0", "~ Django==5.2.1 -> django==5.2.19"]
-    assert diff_environment(["a==1"], ["A==1"]).changed == [PackageChange("a", "a==1", "A==1")]
+    assert diff.lines() == [
+        "- old-thing==1.0",
+        "+ new.thing==2.0",
+        "~ Django==5.2.1 -> django==5.2.19",
+    ]
+    assert diff_environment(["a==1"], ["A==1"]).is_empty
+    assert diff_environment(["a==1"], ["a @ file:///src/a"]).changed == [
+        PackageChange("a", "a==1", "a @ file:///src/a")
+    ]
     assert diff_environment(["a==1"], ["a==1"]).is_empty
 
 
@@ -80,4 +87,4 @@ def test_factory_builds_check_only_importers() -> None:
     importer = environment_importer_factory(check_only=True)(record)
     assert isinstance(importer, EnvironmentArtifactImporter)
     assert importer.check_only
-    assert not environment_importer_factory()(record).check_only  # type: ignore[union-attr]
+    assert not environment_importer_factory()(record).check_only

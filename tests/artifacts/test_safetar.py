@@ -212,6 +212,13 @@ def test_garbage_is_an_integrity_error(tmp_path: Path, target: Path) -> None:
         extract_tree(bogus, target)
 
 
+def test_missing_directory_entries_are_created(tmp_path: Path, target: Path) -> None:
+    """An archive listing a file but not its parent directories still extracts it."""
+    archive = _tar(tmp_path / "flat.tar", _member("media/a/b/c.txt", data=b"deep"))
+    extract_tree(archive, target)
+    assert (target / "a" / "b" / "c.txt").read_bytes() == b"deep"
+
+
 def test_empty_archive_extracts_nothing(tmp_path: Path, target: Path) -> None:
     """An archive without members (0.1.0b1's archive of a missing directory) is empty."""
     archive = _tar(tmp_path / "empty.tar", root=None)
@@ -274,14 +281,21 @@ def test_writer_output_is_deterministic_and_anonymous(tmp_path: Path) -> None:
     for name in ("z", "a", "m"):
         (source / "b" / name).write_text(name)
     (source / "a.txt").write_text("a")
-    outputs = []
+    outputs: list[bytes] = []
     for _ in range(2):
         buffer = io.BytesIO()
         write_tree(source, buffer, "media")
         outputs.append(buffer.getvalue())
     assert outputs[0] == outputs[1]
     with tarfile.open(fileobj=io.BytesIO(outputs[0])) as tar:
-        assert tar.getnames() == ["media", "media/a.txt", "media/b", "media/b/a", "media/b/m", "media/b/z"]
+        assert tar.getnames() == [
+            "media",
+            "media/a.txt",
+            "media/b",
+            "media/b/a",
+            "media/b/m",
+            "media/b/z",
+        ]
         assert {(m.uid, m.gid, m.uname, m.gname) for m in tar.getmembers()} == {(0, 0, "", "")}
 
 

@@ -74,7 +74,7 @@ def test_explicit_override_wins(settings: Settings) -> None:
     settings.SNAPSHOTS = {
         "DATABASE_CONNECTORS": {"default": "tests.connectors.test_auto.CustomConnector"}
     }
-    by_path = get_connector("default", "django_snapshots.connectors.dumpdata.DjangoDumpDataConnector")
+    by_path = get_connector("default", "django_snapshots.connectors.DjangoDumpDataConnector")
     assert isinstance(by_path, DjangoDumpDataConnector)
     instance = SQLiteConnector(pages_per_step=7)
     assert get_connector("default", instance) is instance
@@ -109,3 +109,12 @@ def test_non_conforming_object_is_refused() -> None:
     """A class whose methods do not match the protocol is not accepted as a connector."""
     with pytest.raises(SnapshotConnectorError, match="not a DatabaseConnector"):
         load_connector("tests.connectors.test_auto.NotAConnector")
+
+
+def test_0_1_0b1_helper_names_still_work() -> None:
+    """get_connector_class and get_connector_for_alias keep their 0.1.0b1 meaning."""
+    from django_snapshots.connectors import get_connector_class, get_connector_for_alias
+
+    assert get_connector_class("django.db.backends.sqlite3") is SQLiteConnector
+    assert get_connector_class("some.custom.engine") is DjangoDumpDataConnector
+    assert isinstance(get_connector_for_alias("default"), SQLiteConnector)

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.usefixtures("preserved_database")
 def _state() -> list[tuple[int, str, list[int]]]:
     """Return every customer (with primary key) and the totals of their orders."""
     return [
-        (c.pk, c.name, sorted(o.total_cents for o in c.orders.all()))
+        (c.pk, c.name, sorted(o.total_cents for o in Order.objects.filter(customer=c)))
         for c in Customer.objects.order_by("pk")
     ]
 

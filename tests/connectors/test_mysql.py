@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import stat
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -223,13 +223,15 @@ def test_scratch_database_of_a_killed_restore_is_dropped_next_time(
     """A scratch database left behind by a dead restore of this database is removed."""
     import hashlib
 
-    digest = hashlib.sha1(mysql_database.encode()).hexdigest()[:12]
+    digest = hashlib.sha1(mysql_database.encode(), usedforsecurity=False).hexdigest()[:12]
     execute(mysql_database, f"CREATE DATABASE snaprst_{digest}_deadbeef")
     MySQLConnector().restore(mysql_alias, dumped)
     assert scratch_databases() == []
 
 
-def test_credentials_go_to_a_private_option_file(mysql_database: str, tmp_path: Path) -> None:
+def test_credentials_go_to_a_private_option_file(
+    mysql_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A password user dumps and restores; its password is only in a 0600 option file."""
     secret = "p\"a\\ss#wo'rd x"
     user = f"u{mysql_database[-12:]}"
@@ -256,11 +258,13 @@ def test_credentials_go_to_a_private_option_file(mysql_database: str, tmp_path: 
             options = connector.options_file("my_secret", private)
             assert stat.S_IMODE(options.stat().st_mode) == 0o600
             assert 'password="p\\"a\\\\ss#wo\'rd x"' in options.read_text()
-            before = set(Path(os.environ.get("TMPDIR", "/tmp")).glob("django-snapshots-*"))
+            temporary = tmp_path / "tmp"
+            temporary.mkdir()
+            monkeypatch.setattr(tempfile, "tempdir", str(temporary))
             connector.dump("my_secret", tmp_path / "secret.sql")
             execute(mysql_database, "DELETE FROM orders")
             connector.restore("my_secret", tmp_path / "secret.sql")
-            assert set(Path(os.environ.get("TMPDIR", "/tmp")).glob("django-snapshots-*")) == before
+            assert list(temporary.iterdir()) == [], "the private directory was not removed"
         assert query(mysql_database, "SELECT COUNT(*) FROM orders") == [(200,)]
     finally:
         execute("test", f"DROP USER '{user}'@'%'")

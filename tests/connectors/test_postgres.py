@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import tempfile
 import subprocess
 import sys
 import time
@@ -281,7 +282,7 @@ def test_plain_sql_dump_of_the_published_release_restores(
 
 
 def test_password_goes_to_a_private_passfile_not_the_command_line(
-    postgres_database: str, tmp_path: Path
+    postgres_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The password is only in a 0600 passfile that is removed afterwards."""
     secret = "s3cr:et\\pa'ss"
@@ -305,9 +306,11 @@ def test_password_goes_to_a_private_passfile_not_the_command_line(
         assert passfile.read_text() == "*:*:*:*:s3cr\\:et\\\\pa'ss\n"
         assert "sslmode='disable'" in arguments[-1] and "application_name='snap-test'" in arguments[-1]
         assert "isolation_level" not in arguments[-1]
-        before = set(Path(os.environ.get("TMPDIR", "/tmp")).glob("django-snapshots-*"))
+        temporary = tmp_path / "tmp"
+        temporary.mkdir()
+        monkeypatch.setattr(tempfile, "tempdir", str(temporary))
         connector.dump("pg_secret", tmp_path / "secret.dump")
-        assert set(Path(os.environ.get("TMPDIR", "/tmp")).glob("django-snapshots-*")) == before
+        assert list(temporary.iterdir()) == [], "the private directory was not removed"
 
 
 def test_missing_client_binary_is_a_clear_error(postgres_alias: str, tmp_path: Path) -> None:
@@ -357,7 +360,7 @@ def wait_for_stall(database: str) -> None:
 
 
 def test_killed_python_process_cannot_commit_half_a_restore(
-    postgres_database: str, slow_dump: Path
+    postgres_database: str, slow_dump: Path, tmp_path: Path
 ) -> None:
     """A kill -9 of the process running the restore makes psql roll back, not commit."""
     expected = changed_state(postgres_database)
@@ -372,7 +375,9 @@ def test_killed_python_process_cannot_commit_half_a_restore(
         f"PostgresConnector().restore('default', Path({str(slow_dump)!r}))\n"
     )
     root = Path(__file__).resolve().parents[2]
-    child = subprocess.Popen([sys.executable, "-c", script], cwd=root)
+    private = tmp_path / "child-tmp"  # a killed process cannot remove its private directory
+    private.mkdir()
+    child = subprocess.Popen([sys.executable, "-c", script], cwd=root, env={**os.environ, "TMPDIR": str(private)})
     try:
         wait_for_stall(postgres_database)
     finally:

@@ -110,6 +110,19 @@ def no_registered_types() -> Iterator[None]:
         registry._REGISTRY.update(saved)  # pyright: ignore[reportPrivateUsage]
 
 
+def restore_fakes(storage: SnapshotStorage, name: str) -> dict[str, bytes]:
+    """Restore ``name``'s ``fake`` artifacts and return their plain bytes by stored name."""
+    from django_snapshots import engine
+
+    received: dict[str, bytes] = {}
+
+    def factory(record: ArtifactRecord) -> CollectingImporter:
+        return CollectingImporter("fake", received, record)
+
+    engine.restore(name, importers={"fake": factory}, storage=storage)
+    return received
+
+
 def files_in(root: Path) -> list[str]:
     """Return every file below ``root`` as sorted relative paths."""
     return sorted(
@@ -126,4 +139,5 @@ __all__ = [
     "CollectingImporter",
     "FakeExporter",
     "files_in",
+    "restore_fakes",
 ]

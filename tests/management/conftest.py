@@ -46,14 +46,21 @@ def call(*args: str, **options: Any) -> str:
 class Project:
     """The example project in its own var folder, driven through ``manage.py`` subprocesses."""
 
-    def __init__(self, var: Path, settings_module: str = "tests.management.cli_settings") -> None:
-        """Prepare ``var`` (media copy, notes file) and migrate its database."""
+    def __init__(
+        self,
+        var: Path,
+        settings_module: str = "tests.management.cli_settings",
+        *,
+        migrate: bool = True,
+    ) -> None:
+        """Prepare ``var`` (media copy, notes file) and, unless told not to, migrate."""
         self.var = var
         self.settings_module = settings_module
         if not (var / "media").exists():
             shutil.copytree(EXAMPLE_MEDIA, var / "media")
             (var / "notes.txt").write_text("first notes\n", encoding="utf-8")
-        self.manage("migrate", "-v0", check=True)
+        if migrate:
+            self.manage("migrate", "-v0", check=True)
 
     @property
     def storage(self) -> Path:

@@ -77,7 +77,7 @@ def test_expected_failures_raise_command_error() -> None:
         call("delete")
 
 
-def test_default_artifacts_drive_a_bare_backup(settings: pytest.FixtureRequest, storage_dir: Path) -> None:
+def test_default_artifacts_drive_a_bare_backup(storage_dir: Path) -> None:
     """A bare backup runs exactly the DEFAULT_ARTIFACTS subcommands."""
     location = str(storage_dir)
     storage = {"BACKEND": "django_snapshots.storage.LocalFileSystemBackend", "OPTIONS": {"location": location}}
@@ -90,7 +90,7 @@ def test_default_artifacts_drive_a_bare_backup(settings: pytest.FixtureRequest, 
             call("backup", "--name", "never")
 
 
-def test_restore_media_in_process(storage_dir: Path, settings: pytest.FixtureRequest) -> None:
+def test_restore_media_in_process() -> None:
     """restore --noinput media brings back a deleted media file."""
     from django.conf import settings as django_settings
 

@@ -77,9 +77,7 @@ def _table(rows: builtins.list[builtins.list[str]], right: set[int]) -> builtins
 
 
 class Command(TyperCommand):
-    """Manage snapshots: list, inspect, delete, prune, check and verify them."""
-
-    help = "Back up, restore and manage snapshots of databases, media and environment."
+    """Back up, restore and manage snapshots of databases, media and environment."""
 
     def execute(self, *args: Any, **options: Any) -> str | None:
         """Run the command; report any expected failure as one line, not a traceback."""
@@ -214,7 +212,10 @@ class Command(TyperCommand):
         ] = None,
         duration: Annotated[
             Optional[str],  # noqa: UP045
-            typer.Option("--duration", help="Keep snapshots younger than this ISO-8601 duration (P30D)."),
+            typer.Option(
+                "--duration",
+                help="Keep snapshots younger than this ISO-8601 duration (P30D).",
+            ),
         ] = None,
         max_size: Annotated[
             Optional[int],  # noqa: UP045
@@ -222,18 +223,31 @@ class Command(TyperCommand):
         ] = None,
         keep_daily: Annotated[
             Optional[int],  # noqa: UP045
-            typer.Option("--keep-daily", min=0, help="Keep the newest snapshot of each of the last N days."),
+            typer.Option(
+                "--keep-daily",
+                min=0,
+                help="Keep the newest snapshot of each of the last N days.",
+            ),
         ] = None,
         keep_weekly: Annotated[
             Optional[int],  # noqa: UP045
-            typer.Option("--keep-weekly", min=0, help="Keep the newest snapshot of each of the last N weeks."),
+            typer.Option(
+                "--keep-weekly",
+                min=0,
+                help="Keep the newest snapshot of each of the last N weeks.",
+            ),
         ] = None,
         keep_monthly: Annotated[
             Optional[int],  # noqa: UP045
-            typer.Option("--keep-monthly", min=0, help="Keep the newest snapshot of each of the last N months."),
+            typer.Option(
+                "--keep-monthly",
+                min=0,
+                help="Keep the newest snapshot of each of the last N months.",
+            ),
         ] = None,
         dry_run: Annotated[
-            bool, typer.Option("--dry-run", help="Show what would be deleted and why; delete nothing.")
+            bool,
+            typer.Option("--dry-run", help="Show what would be deleted and why; delete nothing."),
         ] = False,
         force: ForceOption = False,
     ) -> None:
@@ -256,7 +270,9 @@ class Command(TyperCommand):
         plan = plan_pruning(listings, policy, datetime.now(timezone.utc))
         for listing in listings:
             if listing.snapshot is None:
-                self.echo(f"skip    {listing.name}: unreadable ({listing.error}); delete it explicitly")
+                self.echo(
+                    f"skip    {listing.name}: unreadable ({listing.error}); delete it explicitly"
+                )
         if dry_run:
             for decision in plan.decisions:
                 verb = "keep  " if decision.keep else "delete"
@@ -296,7 +312,9 @@ class Command(TyperCommand):
                 returncode=1,
             )
 
-    @command(help="Re-hash every artifact of a snapshot (default: the newest) against its manifest.")
+    @command(
+        help="Re-hash every artifact of a snapshot (default: the newest) against its manifest."
+    )
     def verify(
         self,
         name: SnapshotNameArgument = None,
@@ -319,7 +337,9 @@ def report_pip_diff(command: TyperCommand, snap: Snapshot) -> EnvironmentDiff:
     if diff.is_empty:
         command.echo(f"Environment matches snapshot {snap.name!r}.")
         return diff
-    command.echo(f"Environment differs from snapshot {snap.name!r} (- only in snapshot, + only here):")
+    command.echo(
+        f"Environment differs from snapshot {snap.name!r} (- only in snapshot, + only here):"
+    )
     for line in diff.lines():
         command.echo(f"  {line}")
     return diff

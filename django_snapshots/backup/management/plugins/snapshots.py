@@ -2,7 +2,7 @@
 
 Each artifact subcommand (``database``, ``media``, ``environment`` and any a
 third-party app adds with ``@backup.command()``) returns the exporters it wants in
-the snapshot. After the chain, :func:`run_backup` hands them all to
+the snapshot. After the chain, ``_run_backup`` hands them all to
 :func:`django_snapshots.engine.backup`. A bare ``backup`` runs the subcommands named
 by ``DEFAULT_ARTIFACTS``, or every subcommand of the group.
 """
@@ -10,6 +10,7 @@ by ``DEFAULT_ARTIFACTS``, or every subcommand of the group.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Annotated, Optional, Union, cast
 
 import typer
@@ -20,9 +21,9 @@ from django_snapshots.artifacts.protocols import AnyArtifactExporter, ArtifactEx
 from django_snapshots.engine import backup as engine_backup
 from django_snapshots.management.cli import (
     CommandSelf,
-    finalizer,
     DatabasesOption,
     ProgressOption,
+    finalizer,
     format_size,
     progress_display,
 )
@@ -30,7 +31,7 @@ from django_snapshots.management.commands.snapshots import Command
 from django_snapshots.naming import validate_name
 from django_snapshots.settings import SnapshotFormat, get_settings
 
-__all__ = ["SubcommandResult", "backup", "check_aliases", "run_backup"]
+__all__ = ["SubcommandResult", "backup", "check_aliases"]
 
 SubcommandResult = Union[AnyArtifactExporter, Sequence[AnyArtifactExporter], None]
 """What a backup subcommand returns: one exporter, several, or None for nothing."""
@@ -109,7 +110,7 @@ def backup(
 
 
 @finalizer(backup)
-def run_backup(
+def _run_backup(
     self: CommandSelf,
     results: list[object],
     name: str | None = None,
@@ -168,6 +169,8 @@ def media(
     from django_snapshots.artifacts.media import MediaArtifactExporter, media_root
 
     root = media_root(media_root_option)
+    if media_root_option is not None and not Path(media_root_option).is_dir():
+        raise CommandError(f"--media-root {media_root_option!r} is not a directory")
     if root is None:
         self.echo("MEDIA_ROOT is not set; skipping media.", err=True)
         return []

@@ -3,7 +3,7 @@
 Each artifact subcommand (``database``, ``media``, ``environment`` and any a
 third-party app adds with ``@restore.command()``) returns a :class:`RestoreSelection`:
 which artifact type to restore, with which importer factory, and what it will
-overwrite. After the chain, :func:`run_restore` shows that summary, asks for
+overwrite. After the chain, ``_run_restore`` shows that summary, asks for
 confirmation and calls :func:`django_snapshots.engine.restore`. A bare ``restore``
 restores every artifact the snapshot holds.
 """
@@ -25,11 +25,11 @@ from django_snapshots.engine import restore as engine_restore
 from django_snapshots.exceptions import SnapshotNotFoundError
 from django_snapshots.management.cli import (
     CommandSelf,
-    finalizer,
     DatabasesOption,
     ProgressOption,
     complete_snapshot_names,
     confirm,
+    finalizer,
     format_age,
     newest_snapshot_name,
     progress_display,
@@ -43,7 +43,6 @@ __all__ = [
     "describe_database",
     "describe_target",
     "restore",
-    "run_restore",
 ]
 
 
@@ -126,7 +125,7 @@ def restore(
 
 
 @finalizer(restore)
-def run_restore(
+def _run_restore(
     self: CommandSelf,
     results: list[object],
     name: str | None = None,
@@ -195,7 +194,8 @@ def database(
 
     def overwrites(snapshot: Snapshot) -> list[str]:
         """Describe the databases the chosen dumps of ``snapshot`` overwrite."""
-        aliases = [str(record.metadata.get("database")) for record in _records(snapshot, "database")]
+        records = _records(snapshot, "database")
+        aliases = [str(record.metadata.get("database")) for record in records]
         return [describe_database(alias) for alias in aliases if chosen is None or alias in chosen]
 
     return RestoreSelection("database", database_importer_factory(chosen), overwrites, check=check)
@@ -210,7 +210,9 @@ def media(
     ] = None,
     merge: Annotated[
         bool,
-        typer.Option("--merge", help="Keep files absent from the snapshot instead of removing them."),
+        typer.Option(
+            "--merge", help="Keep files absent from the snapshot instead of removing them."
+        ),
     ] = False,
 ) -> RestoreSelection:
     """Select the media artifact, restoring into ``media_root``."""

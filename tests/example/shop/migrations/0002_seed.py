@@ -12,13 +12,14 @@ CUSTOMERS = [("Ada Lovelace", "ada@example.com"), ("Zoë Ångström", "zoe@examp
 
 
 def seed(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
-    """Create two customers with two orders each."""
+    """Create two customers with two orders each in the migrated database."""
+    alias = schema_editor.connection.alias
     customer_model = apps.get_model("shop", "Customer")
     order_model = apps.get_model("shop", "Order")
     for index, (name, email) in enumerate(CUSTOMERS):
-        customer = customer_model.objects.create(name=name, email=email)
+        customer = customer_model.objects.using(alias).create(name=name, email=email)
         for cents in (1250 * (index + 1), 999):
-            order_model.objects.create(
+            order_model.objects.using(alias).create(
                 customer=customer,
                 total_cents=cents,
                 placed_at=datetime(2026, 1, index + 1, 12, tzinfo=timezone.utc),
