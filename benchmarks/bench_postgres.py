@@ -9,7 +9,7 @@ then, in the same run, times a backup and a restore over the live database with:
 - :class:`~django_snapshots.connectors.postgres.PostgresConnector` alone, with an
   uncompressed archive (the default: the engine compresses with zstd) and with
   pg_dump's own compression;
-- this project's engine (:func:`django_snapshots.engine.backup` / ``restore``), when
+- this project's engine (:func:`django_snapshots.engine.create_snapshot` / ``restore``), when
   it is implemented;
 - django-snapshots 0.1.0b1 and django-dbbackup 5.4, each from its own virtualenv,
   when the virtualenv exists.
@@ -187,9 +187,9 @@ import django
 django.setup()
 from django_snapshots import engine
 if sys.argv[1] == "dump":
-    engine.backup("bench", overwrite=True)
+    engine.create_snapshot("bench", overwrite=True)
 else:
-    engine.restore("bench")
+    engine.restore_snapshot("bench")
 """
 
 

@@ -1,6 +1,6 @@
-"""django-snapshots: typed, checksummed backup and restore for Django.
+"""django-snapshots: typed, checksummed, crash-safe backup and restore for Django.
 
-This module only re-exports the public API; see ``docs/`` for what each name does.
+This module only re-exports the public API (documented in ``docs/api.md``).
 """
 
 from __future__ import annotations
@@ -14,8 +14,40 @@ from django_snapshots.artifacts import (
     ArtifactImporterBase,
     AsyncArtifactExporter,
     AsyncArtifactImporter,
+    DatabaseArtifactImporter,
+    DirectoryArtifactExporter,
+    DirectoryArtifactImporter,
+    EnvironmentArtifactImporter,
+    MediaArtifactImporter,
 )
-from django_snapshots.connectors import DatabaseConnector
+from django_snapshots.artifacts.registry import (
+    ArtifactType,
+    register_artifact_type,
+)
+from django_snapshots.conformance import (
+    assert_conforms,
+    check_conformance,
+)
+from django_snapshots.connectors import (
+    DatabaseConnector,
+    DjangoDumpDataConnector,
+    MySQLConnector,
+    PostgresConnector,
+    SQLiteConnector,
+)
+from django_snapshots.engine import (
+    ArtifactCheck,
+    ProgressCallback,
+    ProgressEvent,
+    SnapshotListing,
+    VerificationReport,
+    create_snapshot,
+    delete_snapshot,
+    get_snapshot,
+    list_snapshots,
+    restore_snapshot,
+    verify_snapshot,
+)
 from django_snapshots.exceptions import (
     SnapshotConnectorError,
     SnapshotEncryptionError,
@@ -29,10 +61,18 @@ from django_snapshots.exceptions import (
     SnapshotStorageCapabilityError,
     SnapshotVersionError,
 )
-from django_snapshots.manifest import ArtifactRecord, Snapshot
-from django_snapshots.settings import PruneConfig, SnapshotSettings
+from django_snapshots.manifest import (
+    ArtifactRecord,
+    Snapshot,
+)
+from django_snapshots.settings import (
+    PruneConfig,
+    SnapshotSettings,
+)
 from django_snapshots.storage import (
     AdvancedSnapshotStorage,
+    DjangoStorageBackend,
+    LocalFileSystemBackend,
     SnapshotStorage,
     requires_advanced_storage,
 )
@@ -43,21 +83,37 @@ __all__ = [
     "AdvancedSnapshotStorage",
     "AnyArtifactExporter",
     "AnyArtifactImporter",
+    "ArtifactCheck",
     "ArtifactExporter",
     "ArtifactExporterBase",
     "ArtifactImporter",
     "ArtifactImporterBase",
     "ArtifactRecord",
+    "ArtifactType",
     "AsyncArtifactExporter",
     "AsyncArtifactImporter",
+    "DatabaseArtifactImporter",
     "DatabaseConnector",
+    "DirectoryArtifactExporter",
+    "DirectoryArtifactImporter",
+    "DjangoDumpDataConnector",
+    "DjangoStorageBackend",
+    "EnvironmentArtifactImporter",
+    "LocalFileSystemBackend",
+    "MediaArtifactImporter",
+    "MySQLConnector",
+    "PostgresConnector",
+    "ProgressCallback",
+    "ProgressEvent",
     "PruneConfig",
+    "SQLiteConnector",
     "Snapshot",
     "SnapshotConnectorError",
     "SnapshotEncryptionError",
     "SnapshotError",
     "SnapshotExistsError",
     "SnapshotIntegrityError",
+    "SnapshotListing",
     "SnapshotLockedError",
     "SnapshotNameError",
     "SnapshotNotFoundError",
@@ -66,6 +122,16 @@ __all__ = [
     "SnapshotStorage",
     "SnapshotStorageCapabilityError",
     "SnapshotVersionError",
+    "VerificationReport",
     "__version__",
+    "assert_conforms",
+    "check_conformance",
+    "create_snapshot",
+    "delete_snapshot",
+    "get_snapshot",
+    "list_snapshots",
+    "register_artifact_type",
     "requires_advanced_storage",
+    "restore_snapshot",
+    "verify_snapshot",
 ]

@@ -6,8 +6,9 @@ artifacts produce files, :mod:`django_snapshots.streams` compresses and hashes,
 :mod:`django_snapshots.locking` keeps two backups of one name apart.
 
 Backup: every exporter writes a plain file into a private scratch folder (all of them
-concurrently); each file is then compressed, hashed and stored in one pass. In the
-directory format the compressed bytes go straight to storage; in the archive format
+concurrently); each file is then compressed, hashed and stored in one pass. A
+*sequential* exporter writes into a named pipe instead, and its output is compressed,
+hashed and stored while it is produced. In the directory format the compressed bytes go straight to storage; in the archive format
 they go to scratch, because the manifest (which holds their checksums) must be the
 archive's first member. The manifest is written last.
 
@@ -73,11 +74,11 @@ __all__ = [
     "ProgressEvent",
     "SnapshotListing",
     "VerificationReport",
-    "backup",
+    "create_snapshot",
     "delete_snapshot",
     "get_snapshot",
     "list_snapshots",
-    "restore",
+    "restore_snapshot",
     "verify_snapshot",
 ]
 
@@ -348,7 +349,7 @@ def _check_exporters(exporters: Sequence[AnyArtifactExporter]) -> None:
         seen.update((stored, exporter.filename))
 
 
-def backup(
+def create_snapshot(
     name: str | None = None,
     *,
     exporters: Sequence[AnyArtifactExporter] | None = None,
@@ -389,18 +390,14 @@ def backup(
             target = f"{snapshot_name}/{containers.STAGING_FOLDER}" if staged else snapshot_name
         else:
             target = None
-        with tempfile.TemporaryDirectory(prefix="django-snapshots-backup-") as scratch:
+
+        def take(scratch: Path) -> Snapshot:
             with ThreadPoolExecutor(1, thread_name_prefix="snapshot-pip") as side:
                 # pip freeze takes a second or two: run it while the artifacts are made,
                 # unless the environment artifact runs it anyway.
                 exports_pip = any(e.artifact_type == ENVIRONMENT_ARTIFACT_TYPE for e in chosen)
                 pip = side.submit(lambda: None if exports_pip else pip_freeze())
-                try:
-                    produced = _Producer(Path(scratch), store, target, progress).produce_all(chosen)
-                except BaseException:
-                    with contextlib.suppress(Exception):
-                        containers.recover(store, snapshot_name)
-                    raise
+                produced = _Producer(scratch, store, target, progress).produce_all(chosen)
             snapshot = Snapshot(
                 name=snapshot_name,
                 created_at=created_at,
@@ -413,22 +410,28 @@ def backup(
                 artifacts=[item.record for item in produced],
             )
             manifest = snapshot.to_json()
-            if layout == "directory":
-                assert target is not None
+            if target is not None:
+                # Directory format: the manifest last; an overwrite then publishes.
                 containers.put(store, f"{target}/manifest.json", _bytes_stream(manifest))
                 containers.publish_staged(store, snapshot_name)
                 if any(location.format == "archive" for location in previous):
                     store.delete(containers.archive_path(snapshot_name))
-            else:
-                files = [(item.record.filename, cast("Path", item.local)) for item in produced]
-                containers.write_archive(store, snapshot_name, manifest, files)
-                if staged:
-                    containers.delete_files(
-                        store,
-                        snapshot_name,
-                        keep=[entry.path for entry in lock_entries(store, snapshot_name)],
-                        archive=False,
-                    )
+                return snapshot
+            files = [(item.record.filename, cast("Path", item.local)) for item in produced]
+            containers.write_archive(store, snapshot_name, manifest, files)
+            if staged:
+                mine = [entry.path for entry in lock_entries(store, snapshot_name)]
+                containers.delete_files(store, snapshot_name, keep=mine, archive=False)
+            return snapshot
+
+        with tempfile.TemporaryDirectory(prefix="django-snapshots-backup-") as scratch:
+            try:
+                snapshot = take(Path(scratch))
+            except BaseException:
+                # Roll a committed overwrite forward, or remove what was written.
+                with contextlib.suppress(Exception):
+                    containers.recover(store, snapshot_name)
+                raise
     return snapshot
 
 
@@ -675,7 +678,7 @@ def _resolve_newest(storage: SnapshotStorage) -> tuple[Location, Snapshot]:
     raise SnapshotNotFoundError("no snapshot to restore: the storage holds none")
 
 
-def restore(
+def restore_snapshot(
     name: str | None = None,
     *,
     importers: Mapping[str, ImporterFactory] | None = None,

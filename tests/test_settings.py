@@ -264,4 +264,4 @@ def test_bad_setting_fails_at_startup() -> None:
     """The core AppConfig.ready() raises ImproperlyConfigured for a bad SNAPSHOTS."""
     with override_settings(SNAPSHOTS={"SNAPSHOT_FORMAT": "zip"}):
         with pytest.raises(ImproperlyConfigured, match="SNAPSHOT_FORMAT"):
-            apps.get_app_config("django_snapshots").ready()
+            apps.get_app_config("snapshots").ready()

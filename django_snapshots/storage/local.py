@@ -83,7 +83,8 @@ class LocalFileSystemBackend:
         missing: builtins.list[Path] = []
         current = folder
         while not current.is_dir():
-            if current.exists() or current.is_symlink():
+            # Re-check is_dir: a concurrent writer may have just created the folder.
+            if (current.exists() or current.is_symlink()) and not current.is_dir():
                 raise SnapshotPathError(
                     f"storage path {path!r} needs a folder where a file is: {str(current)!r}"
                 )

@@ -52,7 +52,7 @@ def test_engine_round_trip_of_the_builtin_types(
     settings.MEDIA_ROOT = str(media)
     Customer.objects.create(name="Round Trip", email="trip@example.com")
     storage = LocalFileSystemBackend(str(tmp_path / "store"))
-    snapshot = engine.backup("trip", storage=storage, snapshot_format=snapshot_format)
+    snapshot = engine.create_snapshot("trip", storage=storage, snapshot_format=snapshot_format)
     assert [record.filename for record in snapshot.artifacts] == [
         "default.sql.zst",
         "media.tar.zst",
@@ -61,7 +61,7 @@ def test_engine_round_trip_of_the_builtin_types(
     Customer.objects.filter(name="Round Trip").delete()
     (media / "sub" / "a.txt").write_text("changed")
     (media / "extra.txt").write_text("not in the snapshot")
-    engine.restore("trip", storage=storage)
+    engine.restore_snapshot("trip", storage=storage)
     assert Customer.objects.filter(name="Round Trip").exists()
     assert (media / "sub" / "a.txt").read_text() == "A"
     assert not (media / "extra.txt").exists()

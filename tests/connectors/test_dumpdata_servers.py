@@ -25,7 +25,7 @@ def _state(alias: str) -> list[tuple[int, str, list[int]]]:
 def _round_trip(alias: str, tmp_path: Path) -> None:
     """Migrate ``alias``, dump it, change it, restore it, and check a failed load rolls back."""
     # shop's 0002 seeds "default" whatever the alias: migrate shop only to 0001.
-    for app in ("contenttypes", "auth", "admin", "sessions", "django_snapshots"):
+    for app in ("contenttypes", "auth", "admin", "sessions", "snapshots"):
         call_command("migrate", app, database=alias, verbosity=0)
     call_command("migrate", "shop", "0001", database=alias, verbosity=0)
     customer = Customer.objects.using(alias).create(name="Zoë 🦄", email="zoe@example.com")

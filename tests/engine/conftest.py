@@ -119,7 +119,7 @@ def restore_fakes(storage: SnapshotStorage, name: str) -> dict[str, bytes]:
     def factory(record: ArtifactRecord) -> CollectingImporter:
         return CollectingImporter("fake", received, record)
 
-    engine.restore(name, importers={"fake": factory}, storage=storage)
+    engine.restore_snapshot(name, importers={"fake": factory}, storage=storage)
     return received
 
 

@@ -41,14 +41,14 @@ def main(argv: list[str]) -> int:
     import django
 
     django.setup()
-    from django_snapshots.engine import backup
+    from django_snapshots.engine import create_snapshot
     from django_snapshots.exceptions import SnapshotError
     from django_snapshots.storage.local import LocalFileSystemBackend
 
     store, name, seconds = argv[0], argv[1], float(argv[2])
     extra = argv[3:]
     try:
-        backup(
+        create_snapshot(
             name,
             exporters=[SlowExporter(seconds)],
             overwrite="overwrite" in extra,

@@ -96,12 +96,12 @@ def test_full_round_trip_restores_rows_schema_and_media(
     """database + media + environment come back row-identical and byte-identical."""
     before_db, before_media = database_state(), tree(project)
     assert any(row[0] == "trigger" for row in before_db["schema"])
-    snapshot = engine.backup("full", snapshot_format=snapshot_format, storage=storage)
+    snapshot = engine.create_snapshot("full", snapshot_format=snapshot_format, storage=storage)
     assert sorted(record.type for record in snapshot.artifacts) == ["database", "environment", "media"]
     assert {record.filename for record in snapshot.artifacts} >= {"default.sql.zst", "media.tar.zst", "requirements.txt"}
     mutate(project)
     assert database_state() != before_db and tree(project) != before_media
-    engine.restore("full", storage=storage)
+    engine.restore_snapshot("full", storage=storage)
     assert database_state() == before_db
     assert tree(project) == before_media
     Customer.objects.create(name="After", email="AFTER@X.ORG")
@@ -112,7 +112,7 @@ def test_corrupt_database_artifact_changes_nothing(
     local_storage: LocalFileSystemBackend, project: Path
 ) -> None:
     """A corrupted stored dump aborts the restore before the database or media change."""
-    engine.backup("c", storage=local_storage)
+    engine.create_snapshot("c", storage=local_storage)
     mutate(project)
     after_db, after_media = database_state(), tree(project)
     dump = local_storage.location / "c" / "default.sql.zst"
@@ -120,7 +120,7 @@ def test_corrupt_database_artifact_changes_nothing(
     data[len(data) // 2] ^= 0x01
     dump.write_bytes(bytes(data))
     with pytest.raises(SnapshotIntegrityError, match="'default.sql.zst'"):
-        engine.restore("c", storage=local_storage)
+        engine.restore_snapshot("c", storage=local_storage)
     assert database_state() == after_db
     assert tree(project) == after_media
 
@@ -140,7 +140,7 @@ def test_importer_failing_midway_leaves_database_and_media(
     local_storage: LocalFileSystemBackend, project: Path
 ) -> None:
     """A database restore failing midway leaves the database (and media) as they were."""
-    engine.backup("m", storage=local_storage)
+    engine.create_snapshot("m", storage=local_storage)
     mutate(project)
     after_db, after_media = database_state(), tree(project)
     factories = {name: kind.importer for name, kind in artifact_types().items()}
@@ -150,7 +150,7 @@ def test_importer_failing_midway_leaves_database_and_media(
 
     factories["database"] = half
     with pytest.raises(SnapshotError):
-        engine.restore("m", importers=factories, storage=local_storage)
+        engine.restore_snapshot("m", importers=factories, storage=local_storage)
     assert database_state() == after_db
     assert tree(project) == after_media
 
@@ -169,7 +169,7 @@ def test_0_1_0b1_snapshots_restore(
     storage = LocalFileSystemBackend(store)
     name = fixture.removesuffix(".tar")
     assert engine.verify_snapshot(name, storage=storage).ok
-    engine.restore(name, storage=storage)
+    engine.restore_snapshot(name, storage=storage)
     assert sorted(Customer.objects.values_list("name", flat=True)) == ["Ada Lovelace", "Zoë Ångström"]
     assert tree(project) == tree(EXAMPLE_MEDIA)
     (listing,) = engine.list_snapshots(storage=storage)
@@ -180,7 +180,7 @@ def test_our_directory_snapshot_keeps_the_0_1_0b1_layout(
     local_storage: LocalFileSystemBackend, project: Path
 ) -> None:
     """Our directory snapshots keep 0.1.0b1's layout: name/manifest.json plus one file each."""
-    engine.backup("ours", storage=local_storage)
+    engine.create_snapshot("ours", storage=local_storage)
     root = local_storage.location / "ours"
     names = sorted(path.name for path in root.iterdir())
     assert names == ["default.sql.zst", "manifest.json", "media.tar.zst", "requirements.txt"]
@@ -201,7 +201,7 @@ def test_media_restore_failing_midway_leaves_media(
     local_storage: LocalFileSystemBackend, project: Path
 ) -> None:
     """A media restore that breaks halfway through the archive leaves MEDIA_ROOT as it was."""
-    engine.backup("mm", storage=local_storage)
+    engine.create_snapshot("mm", storage=local_storage)
     mutate(project)
     after_media = tree(project)
 
@@ -209,5 +209,5 @@ def test_media_restore_failing_midway_leaves_media(
         return HalfTarImporter()
 
     with pytest.raises((SnapshotError, OSError, EOFError)):
-        engine.restore("mm", importers={"media": half}, storage=local_storage)
+        engine.restore_snapshot("mm", importers={"media": half}, storage=local_storage)
     assert tree(project) == after_media

@@ -44,7 +44,7 @@ def test_killed_overwrite_keeps_old_snapshot_and_debris_is_visible(
     local_storage: LocalFileSystemBackend, flags: tuple[str, ...]
 ) -> None:
     """SIGKILL during an overwrite leaves the old snapshot restorable; delete clears the rest."""
-    engine.backup("k", exporters=[FakeExporter("slow.bin", b"old")], storage=local_storage)
+    engine.create_snapshot("k", exporters=[FakeExporter("slow.bin", b"old")], storage=local_storage)
     child = start_backup(local_storage.location, "k", 5, *flags)
     child.send_signal(signal.SIGKILL)
     child.wait()
@@ -71,11 +71,11 @@ def test_killed_first_backup_is_listed_as_incomplete_and_deletable(
 
 def test_backup_after_a_kill_recovers_the_name(local_storage: LocalFileSystemBackend) -> None:
     """The next backup of a killed backup's name takes the stale lock over and succeeds."""
-    engine.backup("r", exporters=[FakeExporter("slow.bin", b"old")], storage=local_storage)
+    engine.create_snapshot("r", exporters=[FakeExporter("slow.bin", b"old")], storage=local_storage)
     child = start_backup(local_storage.location, "r", 5, "overwrite")
     child.send_signal(signal.SIGKILL)
     child.wait()
-    engine.backup("r", exporters=[FakeExporter("slow.bin", b"new")], overwrite=True, storage=local_storage)
+    engine.create_snapshot("r", exporters=[FakeExporter("slow.bin", b"new")], overwrite=True, storage=local_storage)
     assert restore_fakes(local_storage, "r") == {"slow.bin.zst": b"new"}
     assert local_storage.list("") == ["r/manifest.json", "r/slow.bin.zst"]
 
@@ -124,7 +124,7 @@ def test_concurrent_threads_exactly_one_succeeds(storage: SnapshotStorage) -> No
     def run() -> None:
         barrier.wait()
         try:
-            engine.backup("race", exporters=[Slow("a", b"x")], storage=storage)
+            engine.create_snapshot("race", exporters=[Slow("a", b"x")], storage=storage)
         except (SnapshotLockedError, SnapshotExistsError) as error:
             outcomes.append(type(error).__name__)
         else:

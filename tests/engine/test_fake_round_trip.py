@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tarfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from django_snapshots.exceptions import (
 )
 from django_snapshots.manifest import ArtifactRecord
 from django_snapshots.settings import SnapshotFormat
+from django_snapshots.storage.local import LocalFileSystemBackend
 from django_snapshots.storage.protocols import SnapshotStorage
 from tests.engine.conftest import (
     AsyncCollectingImporter,
@@ -62,14 +64,14 @@ def test_round_trip_restores_identical_bytes(
     storage: SnapshotStorage, snapshot_format: SnapshotFormat
 ) -> None:
     """Every artifact comes back byte-identical, sync and async, in both formats and tiers."""
-    snapshot = engine.backup(
+    snapshot = engine.create_snapshot(
         "round",
         exporters=[FakeExporter("data.csv", TEXT), AsyncFakeExporter("blob.bin", BLOB)],
         snapshot_format=snapshot_format,
         storage=storage,
     )
     received: dict[str, bytes] = {}
-    restored = engine.restore(
+    restored = engine.restore_snapshot(
         "round", importers=importers(received, "fake", "afake"), storage=storage
     )
     assert received == {"data.csv.zst": TEXT, "blob.bin.zst": BLOB}
@@ -82,7 +84,7 @@ def test_manifest_records_stored_file_size_checksum_and_codec(
     storage: SnapshotStorage, snapshot_format: SnapshotFormat
 ) -> None:
     """Each record holds the size and sha256 of the zstd file as stored, and its codec."""
-    snapshot = engine.backup(
+    snapshot = engine.create_snapshot(
         "m", exporters=[FakeExporter("data.csv", TEXT)], snapshot_format=snapshot_format, storage=storage
     )
     (record,) = snapshot.artifacts
@@ -101,11 +103,11 @@ def test_exporter_asking_for_no_compression_is_stored_as_is(storage: SnapshotSto
     """An exporter that sets compression 'none' is stored under its plain name, unchanged."""
     exporter = FakeExporter("requirements.txt", b"Django==5.2\n")
     exporter.metadata["compression"] = "none"
-    snapshot = engine.backup("plain", exporters=[exporter], storage=storage)
+    snapshot = engine.create_snapshot("plain", exporters=[exporter], storage=storage)
     assert [record.filename for record in snapshot.artifacts] == ["requirements.txt"]
     assert stored_bytes(storage, "plain", "requirements.txt") == b"Django==5.2\n"
     received: dict[str, bytes] = {}
-    engine.restore("plain", importers=importers(received), storage=storage)
+    engine.restore_snapshot("plain", importers=importers(received), storage=storage)
     assert received == {"requirements.txt": b"Django==5.2\n"}
 
 
@@ -119,19 +121,19 @@ def test_importer_receives_the_plain_file_name(storage: SnapshotStorage) -> None
         def restore(self, src: Path) -> None:
             names.append(src.name)
 
-    engine.backup("n", exporters=[FakeExporter("default.sql", b"x")], storage=storage)
-    engine.restore("n", importers={"fake": lambda record: NameImporter()}, storage=storage)
+    engine.create_snapshot("n", exporters=[FakeExporter("default.sql", b"x")], storage=storage)
+    engine.restore_snapshot("n", importers={"fake": lambda record: NameImporter()}, storage=storage)
     assert names == ["default.sql"]
 
 
 def test_existing_name_needs_overwrite(storage: SnapshotStorage) -> None:
     """Backing up to an existing name raises SnapshotExistsError unless overwrite is set."""
-    engine.backup("same", exporters=[FakeExporter("a", b"1")], storage=storage)
+    engine.create_snapshot("same", exporters=[FakeExporter("a", b"1")], storage=storage)
     with pytest.raises(SnapshotExistsError, match="'same' already exists"):
-        engine.backup("same", exporters=[FakeExporter("a", b"2")], storage=storage)
-    engine.backup("same", exporters=[FakeExporter("b", b"3")], overwrite=True, storage=storage)
+        engine.create_snapshot("same", exporters=[FakeExporter("a", b"2")], storage=storage)
+    engine.create_snapshot("same", exporters=[FakeExporter("b", b"3")], overwrite=True, storage=storage)
     received: dict[str, bytes] = {}
-    engine.restore("same", importers=importers(received), storage=storage)
+    engine.restore_snapshot("same", importers=importers(received), storage=storage)
     assert received == {"b.zst": b"3"}
     assert sorted(storage.list("same/")) == ["same/b.zst", "same/manifest.json"]
 
@@ -141,8 +143,8 @@ def test_overwrite_across_formats_leaves_one_copy(
     storage: SnapshotStorage, first: SnapshotFormat, second: SnapshotFormat
 ) -> None:
     """Overwriting in the other format removes the old copy in the first format."""
-    engine.backup("x", exporters=[FakeExporter("a", b"1")], snapshot_format=first, storage=storage)
-    engine.backup("x", exporters=[FakeExporter("a", b"2")], snapshot_format=second, overwrite=True, storage=storage)
+    engine.create_snapshot("x", exporters=[FakeExporter("a", b"1")], snapshot_format=first, storage=storage)
+    engine.create_snapshot("x", exporters=[FakeExporter("a", b"2")], snapshot_format=second, overwrite=True, storage=storage)
     listings = engine.list_snapshots(storage=storage)
     assert [(item.name, item.format) for item in listings] == [("x", second)]
     assert storage.list("") == (["x.tar"] if second == "archive" else ["x/a.zst", "x/manifest.json"])
@@ -156,15 +158,15 @@ def test_failed_exporter_keeps_old_snapshot_and_leaves_nothing(storage: Snapshot
             dest.write_bytes(b"partial")
             raise RuntimeError("disk full")
 
-    engine.backup("keep", exporters=[FakeExporter("a", b"old")], storage=storage)
+    engine.create_snapshot("keep", exporters=[FakeExporter("a", b"old")], storage=storage)
     before = sorted(storage.list(""))
     with pytest.raises(RuntimeError, match="disk full"):
-        engine.backup(
+        engine.create_snapshot(
             "keep", exporters=[FakeExporter("a", b"new"), Broken("b", b"")], overwrite=True, storage=storage
         )
     assert sorted(storage.list("")) == before
     received: dict[str, bytes] = {}
-    engine.restore("keep", importers=importers(received), storage=storage)
+    engine.restore_snapshot("keep", importers=importers(received), storage=storage)
     assert received == {"a.zst": b"old"}
 
 
@@ -176,18 +178,18 @@ def test_failed_first_backup_leaves_nothing(storage: SnapshotStorage) -> None:
             raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError):
-        engine.backup("new", exporters=[FakeExporter("a", b"1"), Broken("b", b"")], storage=storage)
+        engine.create_snapshot("new", exporters=[FakeExporter("a", b"1"), Broken("b", b"")], storage=storage)
     assert storage.list("") == []
 
 
 def test_duplicate_and_unsafe_artifact_names_are_refused(storage: SnapshotStorage) -> None:
     """Two artifacts stored under one name, or a path-like name, fail before anything runs."""
     with pytest.raises(SnapshotIntegrityError, match="unique"):
-        engine.backup("d", exporters=[FakeExporter("a", b""), FakeExporter("a", b"")], storage=storage)
+        engine.create_snapshot("d", exporters=[FakeExporter("a", b""), FakeExporter("a", b"")], storage=storage)
     with pytest.raises(SnapshotIntegrityError, match="plain name"):
-        engine.backup("d", exporters=[FakeExporter("../a", b"")], storage=storage)
+        engine.create_snapshot("d", exporters=[FakeExporter("../a", b"")], storage=storage)
     with pytest.raises(SnapshotNameError):
-        engine.backup("bad name", exporters=[FakeExporter("a", b"")], storage=storage)
+        engine.create_snapshot("bad name", exporters=[FakeExporter("a", b"")], storage=storage)
     assert storage.list("") == []
 
 
@@ -196,7 +198,7 @@ def test_corrupt_artifact_aborts_before_any_importer_runs(
     storage: SnapshotStorage, snapshot_format: SnapshotFormat, tmp_path: Path
 ) -> None:
     """A stored file that does not match its checksum stops the restore before any import."""
-    engine.backup(
+    engine.create_snapshot(
         "c",
         exporters=[FakeExporter("good", TEXT), FakeExporter("bad", BLOB)],
         snapshot_format=snapshot_format,
@@ -215,7 +217,7 @@ def test_corrupt_artifact_aborts_before_any_importer_runs(
     target.write_bytes(bytes(data))
     received: dict[str, bytes] = {}
     with pytest.raises(SnapshotIntegrityError, match="'bad.zst' of snapshot 'c' is corrupt"):
-        engine.restore("c", importers=importers(received), storage=storage)
+        engine.restore_snapshot("c", importers=importers(received), storage=storage)
     assert received == {}
     report = engine.verify_snapshot("c", storage=storage)
     assert not report.ok
@@ -224,51 +226,51 @@ def test_corrupt_artifact_aborts_before_any_importer_runs(
 
 def test_truncated_artifact_is_reported_by_size(storage: SnapshotStorage, tmp_path: Path) -> None:
     """A truncated stored file is an integrity error that names the size mismatch."""
-    engine.backup("t", exporters=[FakeExporter("a", BLOB)], storage=storage)
+    engine.create_snapshot("t", exporters=[FakeExporter("a", BLOB)], storage=storage)
     target = tmp_path / "store" / "t" / "a.zst"
     target.write_bytes(target.read_bytes()[:1000])
     with pytest.raises(SnapshotIntegrityError, match="size 1000 bytes"):
-        engine.restore("t", importers=importers({}), storage=storage)
+        engine.restore_snapshot("t", importers=importers({}), storage=storage)
 
 
 def test_restore_selects_types_and_rejects_absent_ones(storage: SnapshotStorage) -> None:
     """Only requested types are restored; a requested type the snapshot lacks is not found."""
-    engine.backup(
+    engine.create_snapshot(
         "sel", exporters=[FakeExporter("a", b"1"), AsyncFakeExporter("b", b"2")], storage=storage
     )
     received: dict[str, bytes] = {}
     only_fake = {"fake": importers(received)["fake"]}
-    engine.restore("sel", importers=only_fake, storage=storage)
+    engine.restore_snapshot("sel", importers=only_fake, storage=storage)
     assert received == {"a.zst": b"1"}
     with pytest.raises(SnapshotNotFoundError, match="has no media artifact"):
-        engine.restore("sel", importers={"media": lambda record: None}, storage=storage)
+        engine.restore_snapshot("sel", importers={"media": lambda record: None}, storage=storage)
 
 
 def test_factory_returning_none_skips_the_record(storage: SnapshotStorage) -> None:
     """An importer factory that returns None skips that artifact."""
-    engine.backup("skip", exporters=[FakeExporter("a", b"1"), FakeExporter("b", b"2")], storage=storage)
+    engine.create_snapshot("skip", exporters=[FakeExporter("a", b"1"), FakeExporter("b", b"2")], storage=storage)
     received: dict[str, bytes] = {}
 
     def factory(record: ArtifactRecord) -> CollectingImporter | None:
         return CollectingImporter("fake", received, record) if record.filename == "b.zst" else None
 
-    engine.restore("skip", importers={"fake": factory}, storage=storage)
+    engine.restore_snapshot("skip", importers={"fake": factory}, storage=storage)
     assert received == {"b.zst": b"2"}
 
 
 def test_restore_defaults_to_the_newest(storage: SnapshotStorage) -> None:
     """Without a name, restore picks the most recently created snapshot."""
-    engine.backup("older", exporters=[FakeExporter("a", b"old")], storage=storage)
-    engine.backup("newer", exporters=[FakeExporter("a", b"new")], snapshot_format="archive", storage=storage)
+    engine.create_snapshot("older", exporters=[FakeExporter("a", b"old")], storage=storage)
+    engine.create_snapshot("newer", exporters=[FakeExporter("a", b"new")], snapshot_format="archive", storage=storage)
     received: dict[str, bytes] = {}
-    assert engine.restore(importers=importers(received), storage=storage).name == "newer"
+    assert engine.restore_snapshot(importers=importers(received), storage=storage).name == "newer"
     assert received == {"a.zst": b"new"}
 
 
 def test_restore_of_empty_storage_is_not_found(storage: SnapshotStorage) -> None:
     """Restoring the newest snapshot of an empty storage raises SnapshotNotFoundError."""
     with pytest.raises(SnapshotNotFoundError):
-        engine.restore(importers=importers({}), storage=storage)
+        engine.restore_snapshot(importers=importers({}), storage=storage)
     with pytest.raises(SnapshotNotFoundError, match="'nope' not found"):
         engine.get_snapshot("nope", storage=storage)
 
@@ -277,8 +279,8 @@ def test_list_shows_newest_first_then_unreadable(storage: SnapshotStorage) -> No
     """list_snapshots orders readable snapshots newest first and lists unreadable ones with errors."""
     import io
 
-    engine.backup("one", exporters=[FakeExporter("a", b"1")], storage=storage)
-    engine.backup("two", exporters=[FakeExporter("a", b"2")], snapshot_format="archive", storage=storage)
+    engine.create_snapshot("one", exporters=[FakeExporter("a", b"1")], storage=storage)
+    engine.create_snapshot("two", exporters=[FakeExporter("a", b"2")], snapshot_format="archive", storage=storage)
     storage.write("future/manifest.json", io.BytesIO(b'{"version": "2"}'))
     storage.write("broken/manifest.json", io.BytesIO(b"{not json"))
     storage.write("garbage.tar", io.BytesIO(b"not a tar"))
@@ -300,8 +302,8 @@ def test_list_shows_newest_first_then_unreadable(storage: SnapshotStorage) -> No
 
 def test_delete_removes_every_file_and_unknown_name_is_not_found(storage: SnapshotStorage) -> None:
     """delete_snapshot removes a snapshot in either format; a missing name is not found."""
-    engine.backup("d1", exporters=[FakeExporter("a", b"1")], storage=storage)
-    engine.backup("d2", exporters=[FakeExporter("a", b"1")], snapshot_format="archive", storage=storage)
+    engine.create_snapshot("d1", exporters=[FakeExporter("a", b"1")], storage=storage)
+    engine.create_snapshot("d2", exporters=[FakeExporter("a", b"1")], snapshot_format="archive", storage=storage)
     engine.delete_snapshot("d1", storage=storage)
     engine.delete_snapshot("d2", storage=storage)
     assert storage.list("") == []
@@ -312,8 +314,8 @@ def test_delete_removes_every_file_and_unknown_name_is_not_found(storage: Snapsh
 def test_progress_reports_each_stage(storage: SnapshotStorage) -> None:
     """The progress callback hears export, store, fetch and restore events per artifact."""
     events: list[engine.ProgressEvent] = []
-    engine.backup("p", exporters=[FakeExporter("a", TEXT)], storage=storage, progress=events.append)
-    engine.restore("p", importers=importers({}), storage=storage, progress=events.append)
+    engine.create_snapshot("p", exporters=[FakeExporter("a", TEXT)], storage=storage, progress=events.append)
+    engine.restore_snapshot("p", importers=importers({}), storage=storage, progress=events.append)
     stages = {event.stage for event in events}
     assert stages == {"export", "store", "fetch", "restore"}
     fetched = [event for event in events if event.stage == "fetch"]
@@ -329,6 +331,53 @@ def test_settings_metadata_and_name_template_are_used(
     snapshots["METADATA"] = {"env": "test"}
     snapshots["SNAPSHOT_NAME"] = "auto-{timestamp_utc}"
     settings.SNAPSHOTS = snapshots
-    snapshot = engine.backup(exporters=[FakeExporter("a", b"1")], storage=storage)
+    snapshot = engine.create_snapshot(exporters=[FakeExporter("a", b"1")], storage=storage)
     assert snapshot.name.startswith("auto-") and snapshot.name.endswith("-UTC")
     assert snapshot.metadata == {"env": "test"}
+
+
+class ManifestFailingStorage(LocalFileSystemBackend):
+    """A backend that cannot store any manifest."""
+
+    def stream_write(self, path: str, chunks: Iterator[bytes]) -> None:
+        """Refuse manifests, store everything else."""
+        if path.endswith("manifest.json"):
+            raise OSError("no space for the manifest")
+        super().stream_write(path, chunks)
+
+
+@pytest.mark.parametrize("first", [True, False])
+def test_failing_manifest_write_leaves_old_snapshot_and_no_debris(tmp_path: Path, first: bool) -> None:
+    """If the manifest cannot be stored, the new files are removed and any old snapshot stays."""
+    if not first:
+        engine.create_snapshot("w", exporters=[FakeExporter("a", b"old")], storage=LocalFileSystemBackend(tmp_path / "store"))
+    before = sorted(LocalFileSystemBackend(tmp_path / "store").list(""))
+    failing = ManifestFailingStorage(tmp_path / "store")
+    with pytest.raises(OSError, match="no space"):
+        engine.create_snapshot("w", exporters=[FakeExporter("a", b"new")], overwrite=True, storage=failing)
+    assert sorted(failing.list("")) == before
+
+
+def test_verify_reports_a_missing_artifact_file(storage: SnapshotStorage) -> None:
+    """verify_snapshot reports a deleted artifact file instead of raising."""
+    engine.create_snapshot("v", exporters=[FakeExporter("a", b"1"), FakeExporter("b", b"2")], storage=storage)
+    storage.delete("v/b.zst")
+    report = engine.verify_snapshot("v", storage=storage)
+    assert [(check.filename, check.ok) for check in report.checks] == [("a.zst", True), ("b.zst", False)]
+    assert "missing" in report.checks[1].message
+
+
+def test_storage_defaults_to_the_configured_backend(tmp_path: Path, settings: Any) -> None:
+    """Without a storage argument every function uses the SNAPSHOTS STORAGE setting."""
+    settings.SNAPSHOTS = {
+        "STORAGE": {
+            "BACKEND": "django_snapshots.storage.LocalFileSystemBackend",
+            "OPTIONS": {"location": str(tmp_path / "configured")},
+        }
+    }
+    engine.create_snapshot("cfg", exporters=[FakeExporter("a", b"1")])
+    assert (tmp_path / "configured" / "cfg" / "manifest.json").is_file()
+    assert [item.name for item in engine.list_snapshots()] == ["cfg"]
+    assert engine.verify_snapshot("cfg").ok
+    engine.delete_snapshot("cfg")
+    assert engine.list_snapshots() == []

@@ -44,7 +44,7 @@ def test_sequential_exporter_round_trip_through_a_pipe(
 ) -> None:
     """A sequential exporter gets a named pipe; its bytes and late metadata are kept."""
     exporter = PipeExporter("stream.bin", PAYLOAD)
-    snapshot = engine.backup("s", exporters=[exporter], snapshot_format=snapshot_format, storage=storage)
+    snapshot = engine.create_snapshot("s", exporters=[exporter], snapshot_format=snapshot_format, storage=storage)
     assert exporter.got_pipe
     assert snapshot.artifacts[0].metadata == {"written": len(PAYLOAD), "compression": "zstd"}
     assert restore_fakes(storage, "s") == {"stream.bin.zst": PAYLOAD}
@@ -59,7 +59,7 @@ def test_sequential_exporter_that_never_opens_dest_gives_an_empty_artifact(
         def generate(self, dest: Path) -> None:
             return None
 
-    engine.backup("e", exporters=[Silent("empty.bin", b"")], storage=local_storage)
+    engine.create_snapshot("e", exporters=[Silent("empty.bin", b"")], storage=local_storage)
     assert restore_fakes(local_storage, "e") == {"empty.bin.zst": b""}
 
 
@@ -77,7 +77,7 @@ def test_failing_sequential_exporter_raises_and_leaves_nothing(
             raise RuntimeError(f"failed {when}")
 
     with pytest.raises(RuntimeError, match=f"failed {when}"):
-        engine.backup("f", exporters=[Failing("x.bin", b""), FakeExporter("y", b"y")], storage=local_storage)
+        engine.create_snapshot("f", exporters=[Failing("x.bin", b""), FakeExporter("y", b"y")], storage=local_storage)
     assert local_storage.list("") == []
 
 
@@ -100,7 +100,7 @@ def test_storage_failure_does_not_block_the_exporter(tmp_path: Path) -> None:
 
     def run() -> None:
         with pytest.raises(OSError, match="disk full"):
-            engine.backup("b", exporters=[exporter], storage=storage)
+            engine.create_snapshot("b", exporters=[exporter], storage=storage)
         done.set()
 
     thread = threading.Thread(target=run)

@@ -3,7 +3,7 @@
 Each artifact subcommand (``database``, ``media``, ``environment`` and any a
 third-party app adds with ``@backup.command()``) returns the exporters it wants in
 the snapshot. After the chain, ``_run_backup`` hands them all to
-:func:`django_snapshots.engine.backup`. A bare ``backup`` runs the subcommands named
+:func:`django_snapshots.engine.create_snapshot`. A bare ``backup`` runs the subcommands named
 by ``DEFAULT_ARTIFACTS``, or every subcommand of the group.
 """
 
@@ -18,7 +18,7 @@ from django.conf import settings as django_settings
 from django.core.management import CommandError
 
 from django_snapshots.artifacts.protocols import AnyArtifactExporter, ArtifactExporterBase
-from django_snapshots.engine import backup as engine_backup
+from django_snapshots.engine import create_snapshot as engine_backup
 from django_snapshots.management.cli import (
     CommandSelf,
     DatabasesOption,

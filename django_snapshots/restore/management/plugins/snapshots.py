@@ -4,7 +4,7 @@ Each artifact subcommand (``database``, ``media``, ``environment`` and any a
 third-party app adds with ``@restore.command()``) returns a :class:`RestoreSelection`:
 which artifact type to restore, with which importer factory, and what it will
 overwrite. After the chain, ``_run_restore`` shows that summary, asks for
-confirmation and calls :func:`django_snapshots.engine.restore`. A bare ``restore``
+confirmation and calls :func:`django_snapshots.engine.restore_snapshot`. A bare ``restore``
 restores every artifact the snapshot holds.
 """
 
@@ -21,7 +21,7 @@ from django.core.management import CommandError
 from django_snapshots.artifacts.protocols import AnyArtifactImporter
 from django_snapshots.artifacts.registry import ImporterFactory
 from django_snapshots.engine import get_snapshot
-from django_snapshots.engine import restore as engine_restore
+from django_snapshots.engine import restore_snapshot as engine_restore
 from django_snapshots.exceptions import SnapshotNotFoundError
 from django_snapshots.management.cli import (
     CommandSelf,
