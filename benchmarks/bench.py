@@ -17,10 +17,12 @@ and records each child's peak resident memory for:
   restore under a running project must) and swaps the extracted media in.
 
 It prints a table and the ratios ours/0.1.0b1 and ours/raw. Work is organised in
-*suites* (:data:`SUITES`); a PostgreSQL suite can be added as another :class:`Suite`.
+*suites* (:data:`SUITES`). ``--postgres`` adds, in the same run, the PostgreSQL suite of
+``benchmarks/bench_postgres.py`` (plain ``pg_dump -Fc``/``pg_restore`` against our
+connector, our engine, 0.1.0b1 and django-dbbackup where their virtualenvs exist).
 
 Run: ``python benchmarks/bench.py [--dir /tmp/snapshots-bench] [--db-mb 200] [--media-mb 200]
-[--repeat N]``. On a shared machine, ``--repeat 3`` keeps each case's fastest time
+[--repeat N] [--postgres [--pg-mb 200]]``. On a shared machine, ``--repeat 3`` keeps each case's fastest time
 (and its highest peak memory), which removes most of the noise.
 """
 
@@ -574,12 +576,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--repeat", type=int, default=1, help="runs per case; the fastest time is kept"
     )
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="also run the PostgreSQL suite (benchmarks/bench_postgres.py) in the same run",
+    )
+    parser.add_argument("--pg-mb", type=int, default=200, help="PostgreSQL database size")
     options = parser.parse_args(argv)
     outputs: list[str] = []
     try:
         for build in SUITES:
             suite = build(options)
             outputs.append(report(suite.name, run_suite(suite, options.dir, options)))
+        if options.postgres:
+            import bench_postgres
+
+            rows = bench_postgres.run(
+                lambda line: print(line, file=sys.stderr),
+                size_mb=options.pg_mb,
+                repeat=options.repeat,
+            )
+            outputs.append("postgresql\n" + bench_postgres.format_table(rows))
     finally:
         for leftover in (ROOT / "benchmarks").glob(".bench_*.py"):
             leftover.unlink()
