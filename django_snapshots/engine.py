@@ -53,6 +53,7 @@ from django_snapshots.exceptions import (
 from django_snapshots.locking import DEFAULT_STALE_AFTER, SnapshotLock, lock_entries
 from django_snapshots.manifest import ArtifactRecord, Snapshot
 from django_snapshots.naming import render_name, validate_name
+from django_snapshots.scratch import scratch_folder
 from django_snapshots.settings import SnapshotFormat, get_settings, get_storage
 from django_snapshots.storage.protocols import SnapshotStorage
 from django_snapshots.streams import (
@@ -424,7 +425,7 @@ def create_snapshot(
                 containers.delete_files(store, snapshot_name, keep=mine, archive=False)
             return snapshot
 
-        with tempfile.TemporaryDirectory(prefix="django-snapshots-backup-") as scratch:
+        with scratch_folder("backup") as scratch:
             try:
                 snapshot = take(Path(scratch))
             except BaseException:
@@ -701,7 +702,7 @@ def restore_snapshot(
             f"snapshot {snapshot.name!r} is encrypted, and this release cannot decrypt it"
         )
     selected = _select(snapshot, importers)
-    with tempfile.TemporaryDirectory(prefix="django-snapshots-restore-") as scratch:
+    with scratch_folder("restore") as scratch:
         plain = _fetch_all(
             store, location, snapshot, [record for record, _ in selected], Path(scratch), progress
         )

@@ -40,6 +40,7 @@ from types import TracebackType
 from typing import Final
 
 from django_snapshots.exceptions import SnapshotLockedError
+from django_snapshots.scratch import process_running
 from django_snapshots.storage.protocols import AdvancedSnapshotStorage, SnapshotStorage
 
 __all__ = [
@@ -70,19 +71,6 @@ def _hostname() -> str:
     return re.sub(r"[^A-Za-z0-9.-]", "-", socket.gethostname()) or "host"
 
 
-def _pid_running(pid: int) -> bool:
-    """Return True if a process ``pid`` exists on this host."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OSError:
-        return True
-    return True
-
-
 @dataclass(frozen=True)
 class LockEntry:
     """One contender's lock entry, decoded from its file name."""
@@ -100,7 +88,7 @@ class LockEntry:
         """Return True if the holder is gone or the entry is older than ``stale_after``."""
         if now - self.created_at > stale_after:
             return True
-        return self.hostname == _hostname() and not _pid_running(self.pid)
+        return self.hostname == _hostname() and not process_running(self.pid)
 
     def describe(self) -> str:
         """Return ``host pid N since <time>`` for messages."""

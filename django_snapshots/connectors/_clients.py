@@ -13,14 +13,14 @@ import re
 import shutil
 import signal
 import subprocess
-import tempfile
-from collections.abc import Generator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import IO, Any
 
 from django_snapshots.connectors._aliases import connection_for
 from django_snapshots.exceptions import SnapshotConnectorError
+from django_snapshots.scratch import scratch_folder
 
 __all__ = [
     "CHUNK_SIZE",
@@ -48,14 +48,13 @@ _TOOL_PREFIX = re.compile(r"^(?:[\w.-]+: )?(?:(?:error|detail|hint|warning): )?"
 _NOISE = re.compile(r"^[\s^~.;:-]*$")  # caret markers under a quoted statement
 
 
-@contextmanager
-def private_directory() -> Generator[Path, None, None]:
-    """Yield a fresh directory only the current user can enter; remove it afterwards."""
-    path = Path(tempfile.mkdtemp(prefix="django-snapshots-"))
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
+def private_directory() -> AbstractContextManager[Path]:
+    """Return a fresh directory only the current user can enter, removed afterwards.
+
+    A directory left by a killed process (it may hold a credentials file) is swept by
+    the next run on this machine.
+    """
+    return scratch_folder("client")
 
 
 def write_private_file(path: Path, text: str) -> None:

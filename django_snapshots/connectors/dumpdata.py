@@ -26,6 +26,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 from django_snapshots.connectors._aliases import connection_for, thread_connection
 from django_snapshots.exceptions import SnapshotConnectorError
+from django_snapshots.scratch import scratch_folder
 
 __all__ = ["DUMPDATA_FORMAT", "DjangoDumpDataConnector"]
 
@@ -111,7 +112,7 @@ class DjangoDumpDataConnector:
         """Replace every table's rows with the dump at ``src`` in one transaction."""
         connection = connection_for(db_alias)
         fixture_format = _fixture_format(src)
-        with tempfile.TemporaryDirectory(prefix="django-snapshots-loaddata-") as workdir:
+        with scratch_folder("loaddata") as workdir:
             # loaddata picks the serializer from the file name's suffix.
             fixture = Path(workdir) / f"snapshot.{fixture_format}"
             fixture.symlink_to(src.resolve())
