@@ -17,6 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
 from django_snapshots.engine import get_snapshot, list_snapshots
+from django_snapshots.humanize import format_size
 from django_snapshots.exceptions import SnapshotError, SnapshotNotFoundError
 from django_snapshots.models import Snapshot
 
@@ -29,13 +30,6 @@ else:  # ModelAdmin is generic only in django-stubs
 
 PAGE_SIZE = 25
 """Snapshots per page of the list."""
-
-
-def _size(size: int) -> str:
-    """Return ``size`` bytes in a short human unit."""
-    from django_snapshots.management.cli import format_size
-
-    return format_size(size)
 
 
 @admin.register(Snapshot)
@@ -104,7 +98,7 @@ class SnapshotAdmin(_ModelAdmin):
                 "format": listing.format,
                 "snapshot": listing.snapshot,
                 "error": listing.error,
-                "size": _size(listing.snapshot.size) if listing.snapshot else "",
+                "size": format_size(listing.snapshot.size) if listing.snapshot else "",
                 "artifacts": ", ".join(a.type for a in listing.snapshot.artifacts)
                 if listing.snapshot
                 else "",
@@ -140,9 +134,9 @@ class SnapshotAdmin(_ModelAdmin):
             "name": name,
             "snapshot": snapshot,
             "error": error,
-            "size": _size(snapshot.size) if snapshot else "",
+            "size": format_size(snapshot.size) if snapshot else "",
             "artifacts": [
-                {"record": record, "size": _size(record.size)} for record in snapshot.artifacts
+                {"record": record, "size": format_size(record.size)} for record in snapshot.artifacts
             ]
             if snapshot
             else [],

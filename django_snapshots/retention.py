@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone, tzinfo
 from typing import NamedTuple
 
+from django_snapshots.humanize import format_size
 from django_snapshots.settings import PruneConfig
 
 __all__ = [
@@ -86,16 +87,6 @@ def has_rules(policy: PruneConfig) -> bool:
             policy.keep_monthly,
         )
     )
-
-
-def _format_bytes(size: int) -> str:
-    """Return ``size`` in a short human unit (``1.5 MiB``)."""
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _buckets(
@@ -164,7 +155,7 @@ def select_for_pruning(
                 total += candidate.size
                 if total <= policy.max_size:
                     reasons[candidate.name].append(
-                        f"max_size={policy.max_size}: {_format_bytes(total)} in total so far"
+                        f"max_size={policy.max_size}: {format_size(total)} in total so far"
                     )
 
     calendar: list[tuple[int | None, Callable[[datetime], str], str]] = [

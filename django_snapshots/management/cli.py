@@ -21,6 +21,7 @@ from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError
 
+from django_snapshots.humanize import format_size
 from django_snapshots.engine import ProgressCallback, ProgressEvent
 from django_snapshots.exceptions import SnapshotError
 
@@ -74,16 +75,6 @@ def snapshot_errors() -> Generator[None, None, None]:
         yield
     except (SnapshotError, ImproperlyConfigured, OSError) as error:
         raise CommandError(" ".join(str(error).split()) or type(error).__name__) from None
-
-
-def format_size(size: int) -> str:
-    """Return ``size`` bytes in a short human unit (``12.3 MiB``)."""
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def format_age(created_at: datetime, now: datetime | None = None) -> str:
