@@ -278,23 +278,11 @@ def test_non_protocol_is_refused() -> None:
         check_conformance(GoodStorage(), GoodStorage)
 
 
-class ConcreteTypes:
+class ConcreteTypes(GoodStorage):
     """A backend annotated with concrete runtime classes that type checkers accept."""
 
     def read(self, path: str) -> io.BufferedReader:
         return open(__file__, "rb")  # noqa: SIM115
-
-    def write(self, path: str, content: IO[bytes]) -> None:
-        return None
-
-    def list(self, prefix: str) -> builtins.list[str]:
-        return []
-
-    def delete(self, path: str) -> None:
-        return None
-
-    def exists(self, path: str) -> bool:
-        return False
 
 
 def test_concrete_io_classes_are_not_false_positives() -> None:

@@ -9,6 +9,7 @@ descending into folders that can hold a match.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from typing import Final
@@ -23,6 +24,7 @@ __all__ = [
     "check_prefix",
     "fsync_path",
     "is_temp_name",
+    "replace_file",
     "walk_prefix",
 ]
 
@@ -99,6 +101,25 @@ def fsync_path(path: str | os.PathLike[str]) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def replace_file(
+    temporary: str | os.PathLike[str], target: str | os.PathLike[str], path: str
+) -> None:
+    """Move the finished ``temporary`` over ``target``, then flush the folder.
+
+    On failure ``temporary`` is removed; a ``target`` that is a folder is reported as
+    a :class:`SnapshotPathError` naming the storage ``path``.
+    """
+    try:
+        os.replace(temporary, target)
+    except BaseException as error:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        if isinstance(error, IsADirectoryError):
+            raise SnapshotPathError(f"storage path {path!r} names a folder") from None
+        raise
+    fsync_path(os.path.dirname(target))
 
 
 def is_temp_name(name: str) -> bool:

@@ -41,17 +41,14 @@ from typing import IO, TYPE_CHECKING, Any
 from django.core.files.base import File
 from django.core.files.storage import FileSystemStorage, Storage
 
-from django_snapshots.exceptions import (
-    SnapshotError,
-    SnapshotNotFoundError,
-    SnapshotPathError,
-)
+from django_snapshots.exceptions import SnapshotError, SnapshotNotFoundError
 from django_snapshots.storage._paths import (
     CHUNK_SIZE,
     TEMP_PREFIX,
     check_path,
     check_prefix,
     fsync_path,
+    replace_file,
     walk_prefix,
 )
 
@@ -125,16 +122,8 @@ class DjangoStorageBackend:
         source = self._local_path(temporary)
         target = self._local_path(path)
         if source is not None and target is not None and os.path.isfile(source):
-            try:
-                fsync_path(source)
-                os.replace(source, target)
-            except BaseException as error:
-                with contextlib.suppress(OSError):
-                    os.unlink(source)
-                if isinstance(error, IsADirectoryError):
-                    raise SnapshotPathError(f"storage path {path!r} names a folder") from None
-                raise
-            fsync_path(os.path.dirname(target))
+            fsync_path(source)
+            replace_file(source, target, path)
             return
         deleted_old = False
         if self.storage.exists(path) and self.storage.get_available_name(path) != path:

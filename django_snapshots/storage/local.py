@@ -26,6 +26,7 @@ from django_snapshots.storage._paths import (
     check_path,
     check_prefix,
     fsync_path,
+    replace_file,
     walk_prefix,
 )
 
@@ -127,14 +128,11 @@ class LocalFileSystemBackend:
                     out.write(chunk)
                 out.flush()
                 os.fsync(out.fileno())
-            os.replace(temporary, target)
-        except BaseException as error:
+        except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
-            if isinstance(error, IsADirectoryError):
-                raise SnapshotPathError(f"storage path {path!r} names a folder") from None
             raise
-        fsync_path(folder)
+        replace_file(temporary, target, path)
 
     def _listdir(
         self, root: Path, folder: str
