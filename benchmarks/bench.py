@@ -102,7 +102,9 @@ def run_child(argv: Sequence[str], env: dict[str, str], cwd: Path) -> Measured:
     """Run ``argv`` to completion; return wall time and peak RSS (fail loudly on error)."""
     with tempfile.TemporaryFile() as log:
         started = time.perf_counter()
-        process = subprocess.Popen(list(argv), env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            list(argv), env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT
+        )
         _, status, usage = os.wait4(process.pid, 0)
         elapsed = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
@@ -295,7 +297,7 @@ def check_sqlite(bench: Path) -> str | None:
         db = sqlite3.connect(path)
         counts.append(
             tuple(
-                db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]  # noqa: S608
+                db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
                 for table in ("customer", "orders", "order_line", "product")
             )
         )
@@ -411,7 +413,11 @@ def _env(bench: Path, store: str, python_path: Sequence[Path] = ()) -> dict[str,
 def ensure_old_venv(venv: Path) -> str | None:
     """Create the 0.1.0b1 virtualenv if missing; return why it is unusable, or None."""
     python = venv / "bin" / "python"
-    probe = [str(python), "-c", "import importlib.metadata as m; print(m.version('django-snapshots'))"]
+    probe = [
+        str(python),
+        "-c",
+        "import importlib.metadata as m; print(m.version('django-snapshots'))",
+    ]
     if python.exists():
         result = subprocess.run(probe, capture_output=True, text=True, check=False)
         if result.stdout.strip() == "0.1.0b1":
@@ -419,7 +425,15 @@ def ensure_old_venv(venv: Path) -> str | None:
     print(f"creating {venv} with django-snapshots 0.1.0b1 ...", flush=True)
     steps = [
         [sys.executable, "-m", "venv", str(venv)],
-        [str(python), "-m", "pip", "install", "-q", "django-snapshots==0.1.0b1", "django>=5.2,<5.3"],
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "django-snapshots==0.1.0b1",
+            "django>=5.2,<5.3",
+        ],
     ]
     for step in steps:
         if subprocess.run(step, check=False).returncode != 0:
@@ -455,9 +469,22 @@ def sqlite_suite(options: argparse.Namespace) -> Suite:
             Case(
                 "0.1.0b1",
                 backup=lambda bench: [
-                    old_python, "manage.py", "snapshots", "backup", "--name", "bench", "--overwrite"
+                    old_python,
+                    "manage.py",
+                    "snapshots",
+                    "backup",
+                    "--name",
+                    "bench",
+                    "--overwrite",
                 ],
-                restore=lambda bench: [old_python, "manage.py", "snapshots", "restore", "--name", "bench"],
+                restore=lambda bench: [
+                    old_python,
+                    "manage.py",
+                    "snapshots",
+                    "restore",
+                    "--name",
+                    "bench",
+                ],
                 env=lambda bench: _env(bench, "store-old"),
                 store=lambda bench: bench / "store-old",
                 available=lambda: ensure_old_venv(options.old_venv),
@@ -465,10 +492,18 @@ def sqlite_suite(options: argparse.Namespace) -> Suite:
             Case(
                 "raw",
                 backup=lambda bench: [
-                    sys.executable, str(raw_script), "backup", str(bench / "project"), str(bench / "store-raw")
+                    sys.executable,
+                    str(raw_script),
+                    "backup",
+                    str(bench / "project"),
+                    str(bench / "store-raw"),
                 ],
                 restore=lambda bench: [
-                    sys.executable, str(raw_script), "restore", str(bench / "project"), str(bench / "store-raw")
+                    sys.executable,
+                    str(raw_script),
+                    "restore",
+                    str(bench / "project"),
+                    str(bench / "store-raw"),
                 ],
                 env=lambda bench: _env(bench, "store-raw"),
                 store=lambda bench: bench / "store-raw",

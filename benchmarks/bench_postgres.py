@@ -72,7 +72,9 @@ def _admin(dbname: str = "postgres") -> psycopg.Connection[tuple[object, ...]]:
     return psycopg.connect(host=HOST, port=int(PORT), user=USER, dbname=dbname, autocommit=True)
 
 
-def _run(argv: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path | None = None) -> _Timed:
+def _run(
+    argv: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> _Timed:
     """Run ``argv``; return its wall time and peak RSS (raise with its output on failure)."""
     started = time.perf_counter()
     process = subprocess.Popen(
@@ -84,7 +86,9 @@ def _run(argv: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path | 
     seconds = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv[:3])} failed: {output.decode(errors='replace')[-2000:]}")
+        raise RuntimeError(
+            f"{' '.join(argv[:3])} failed: {output.decode(errors='replace')[-2000:]}"
+        )
     return _Timed(seconds, usage.ru_maxrss / 1024)
 
 
@@ -134,7 +138,9 @@ def create_database(name: str, size_mb: int, report: Report) -> int:
     return int(str(size[0]))
 
 
-def _settings_module(directory: Path, dbname: str, apps: Sequence[str], extra: str = "") -> dict[str, str]:
+def _settings_module(
+    directory: Path, dbname: str, apps: Sequence[str], extra: str = ""
+) -> dict[str, str]:
     """Write ``bench_settings.py`` for a child Django process; return its environment."""
     (directory / "bench_settings.py").write_text(
         textwrap.dedent(
@@ -159,13 +165,36 @@ def _baseline(dbname: str, work: Path, compress: str | None) -> Row:
     """Time plain pg_dump -Fc to a file and pg_restore --single-transaction back."""
     dump = work / f"plain{compress or ''}.dump"
     flags = [f"--compress={compress}"] if compress is not None else []
-    backup = _run(["pg_dump", "-h", HOST, "-p", PORT, "-U", USER, "-Fc", *flags, "-f", str(dump), dbname])
+    backup = _run(
+        ["pg_dump", "-h", HOST, "-p", PORT, "-U", USER, "-Fc", *flags, "-f", str(dump), dbname]
+    )
     restore = _run(
-        ["pg_restore", "-h", HOST, "-p", PORT, "-U", USER, "--single-transaction", "--clean",
-         "--if-exists", "--no-owner", "--no-privileges", "-d", dbname, str(dump)]
+        [
+            "pg_restore",
+            "-h",
+            HOST,
+            "-p",
+            PORT,
+            "-U",
+            USER,
+            "--single-transaction",
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--no-privileges",
+            "-d",
+            dbname,
+            str(dump),
+        ]
     )
     label = "pg_dump -Fc | pg_restore" + (f" (-Z{compress})" if compress is not None else "")
-    return Row(label, backup.seconds, restore.seconds, dump.stat().st_size, max(backup.peak_rss_mb, restore.peak_rss_mb))
+    return Row(
+        label,
+        backup.seconds,
+        restore.seconds,
+        dump.stat().st_size,
+        max(backup.peak_rss_mb, restore.peak_rss_mb),
+    )
 
 
 _CONNECTOR_SCRIPT = """
@@ -198,7 +227,9 @@ def _connector(dbname: str, work: Path, level: int) -> Row:
     env = _settings_module(work, dbname, ["django_snapshots"])
     dump = work / f"connector{level}.dump"
     backup = _run([sys.executable, "-c", _CONNECTOR_SCRIPT, "dump", str(level), str(dump)], env=env)
-    restore = _run([sys.executable, "-c", _CONNECTOR_SCRIPT, "restore", str(level), str(dump)], env=env)
+    restore = _run(
+        [sys.executable, "-c", _CONNECTOR_SCRIPT, "restore", str(level), str(dump)], env=env
+    )
     return Row(
         f"PostgresConnector (-Z{level})",
         backup.seconds,
@@ -229,13 +260,22 @@ def _engine(dbname: str, work: Path) -> Row:
         """
     )
     env = _settings_module(
-        work, dbname, ["django_snapshots", "django_snapshots.backup", "django_snapshots.restore"], extra
+        work,
+        dbname,
+        ["django_snapshots", "django_snapshots.backup", "django_snapshots.restore"],
+        extra,
     )
     backup = _run([sys.executable, "-c", _ENGINE_SCRIPT, "dump"], env=env)
     restore = _run([sys.executable, "-c", _ENGINE_SCRIPT, "restore"], env=env)
     size = sum(path.stat().st_size for path in storage.rglob("*") if path.is_file())
-    return Row("django-snapshots engine", backup.seconds, restore.seconds, size,
-               max(backup.peak_rss_mb, restore.peak_rss_mb), "dump + zstd + sha256 + storage")
+    return Row(
+        "django-snapshots engine",
+        backup.seconds,
+        restore.seconds,
+        size,
+        max(backup.peak_rss_mb, restore.peak_rss_mb),
+        "dump + zstd + sha256 + storage",
+    )
 
 
 def _old_release(dbname: str, work: Path) -> Row:
@@ -246,15 +286,32 @@ def _old_release(dbname: str, work: Path) -> Row:
     shutil.rmtree(storage, ignore_errors=True)
     directory.mkdir(exist_ok=True)
     env = _settings_module(
-        directory, dbname, ["django_snapshots", "django_snapshots.backup", "django_snapshots.restore"], extra
+        directory,
+        dbname,
+        ["django_snapshots", "django_snapshots.backup", "django_snapshots.restore"],
+        extra,
     )
     env["PYTHONPATH"] = str(directory)
     python = str(OLD_VENV / "bin" / "python")
-    backup = _run([python, "-m", "django", "snapshots", "backup", "--name", "bench", "database"], env=env, cwd=directory)
-    restore = _run([python, "-m", "django", "snapshots", "restore", "--name", "bench", "database"], env=env, cwd=directory)
+    backup = _run(
+        [python, "-m", "django", "snapshots", "backup", "--name", "bench", "database"],
+        env=env,
+        cwd=directory,
+    )
+    restore = _run(
+        [python, "-m", "django", "snapshots", "restore", "--name", "bench", "database"],
+        env=env,
+        cwd=directory,
+    )
     size = sum(path.stat().st_size for path in storage.rglob("*") if path.is_file())
-    return Row("django-snapshots 0.1.0b1", backup.seconds, restore.seconds, size,
-               max(backup.peak_rss_mb, restore.peak_rss_mb), "plain SQL + gzip, psql restore")
+    return Row(
+        "django-snapshots 0.1.0b1",
+        backup.seconds,
+        restore.seconds,
+        size,
+        max(backup.peak_rss_mb, restore.peak_rss_mb),
+        "plain SQL + gzip, psql restore",
+    )
 
 
 def _dbbackup(dbname: str, work: Path) -> Row:
@@ -276,11 +333,45 @@ def _dbbackup(dbname: str, work: Path) -> Row:
     env = _settings_module(directory, dbname, ["dbbackup"], extra)
     env["PYTHONPATH"] = str(directory)
     python = str(DBBACKUP_VENV / "bin" / "python")
-    backup = _run([python, "-m", "django", "dbbackup", "--database", "default", "--output-filename", "bench.dump", "--noinput"], env=env, cwd=directory)
-    restore = _run([python, "-m", "django", "dbrestore", "--database", "default", "--input-filename", "bench.dump", "--noinput"], env=env, cwd=directory)
+    backup = _run(
+        [
+            python,
+            "-m",
+            "django",
+            "dbbackup",
+            "--database",
+            "default",
+            "--output-filename",
+            "bench.dump",
+            "--noinput",
+        ],
+        env=env,
+        cwd=directory,
+    )
+    restore = _run(
+        [
+            python,
+            "-m",
+            "django",
+            "dbrestore",
+            "--database",
+            "default",
+            "--input-filename",
+            "bench.dump",
+            "--noinput",
+        ],
+        env=env,
+        cwd=directory,
+    )
     size = sum(path.stat().st_size for path in storage.rglob("*") if path.is_file())
-    return Row("django-dbbackup 5.4", backup.seconds, restore.seconds, size,
-               max(backup.peak_rss_mb, restore.peak_rss_mb), "pg_dump custom, pg_restore")
+    return Row(
+        "django-dbbackup 5.4",
+        backup.seconds,
+        restore.seconds,
+        size,
+        max(backup.peak_rss_mb, restore.peak_rss_mb),
+        "pg_dump custom, pg_restore",
+    )
 
 
 def _fingerprint(dbname: str) -> tuple[object, ...]:
@@ -301,10 +392,15 @@ def format_table(rows: Sequence[Row]) -> str:
     header = f"{'case':<34} {'backup s':>9} {'restore s':>10} {'x backup':>9} {'x restore':>10} {'x total':>8} {'size MB':>8} {'peak MB':>8}  note"
     lines = [header, "-" * len(header)]
     for row in rows:
+
         def ratio(value: float | None, reference: float | None) -> str:
             return f"{value / reference:.2f}" if value is not None and reference else "-"
 
-        total = row.backup_s + row.restore_s if row.backup_s is not None and row.restore_s is not None else None
+        total = (
+            row.backup_s + row.restore_s
+            if row.backup_s is not None and row.restore_s is not None
+            else None
+        )
         base_total = (base.backup_s or 0) + (base.restore_s or 0)
         lines.append(
             f"{row.name:<34} "
@@ -333,7 +429,9 @@ def _best(rows: Sequence[Row]) -> Row:
     )
 
 
-def run(report: Report = print, *, size_mb: int = 200, keep: bool = False, repeat: int = 1) -> list[Row]:
+def run(
+    report: Report = print, *, size_mb: int = 200, keep: bool = False, repeat: int = 1
+) -> list[Row]:
     """Build the database, time every case (best of ``repeat``), report a table, return rows."""
     dbname = f"snap_bench_{uuid.uuid4().hex[:12]}"
     work = Path(tempfile.mkdtemp(prefix="bench-postgres-"))
@@ -349,11 +447,17 @@ def run(report: Report = print, *, size_mb: int = 200, keep: bool = False, repea
             ("connector-Z6", lambda: _connector(dbname, work, 6), True),
             ("engine", lambda: _engine(dbname, work), _engine_ready()),
             ("old", lambda: _old_release(dbname, work), (OLD_VENV / "bin" / "python").exists()),
-            ("dbbackup", lambda: _dbbackup(dbname, work), (DBBACKUP_VENV / "bin" / "python").exists()),
+            (
+                "dbbackup",
+                lambda: _dbbackup(dbname, work),
+                (DBBACKUP_VENV / "bin" / "python").exists(),
+            ),
         ]
         for name, case, available in cases:
             if not available:
-                rows.append(Row(name, None, None, None, None, "not available in this checkout/machine"))
+                rows.append(
+                    Row(name, None, None, None, None, "not available in this checkout/machine")
+                )
                 continue
             measured: list[Row] = []
             for attempt in range(repeat):
@@ -361,12 +465,27 @@ def run(report: Report = print, *, size_mb: int = 200, keep: bool = False, repea
                 try:
                     row = case()
                 except RuntimeError as error:
-                    measured = [Row(name, None, None, None, None, f"failed: {' '.join(str(error).split())[:160]}")]
+                    measured = [
+                        Row(
+                            name,
+                            None,
+                            None,
+                            None,
+                            None,
+                            f"failed: {' '.join(str(error).split())[:160]}",
+                        )
+                    ]
                     break
                 found = _fingerprint(dbname)
                 if found != expected:
-                    row = Row(row.name, row.backup_s, row.restore_s, row.size_bytes, row.peak_rss_mb,
-                              f"{row.note}; RESTORED DATA DIFFERS: {found} != {expected}")
+                    row = Row(
+                        row.name,
+                        row.backup_s,
+                        row.restore_s,
+                        row.size_bytes,
+                        row.peak_rss_mb,
+                        f"{row.note}; RESTORED DATA DIFFERS: {found} != {expected}",
+                    )
                 measured.append(row)
             rows.append(_best(measured))
         report(format_table(rows))
@@ -380,10 +499,16 @@ def run(report: Report = print, *, size_mb: int = 200, keep: bool = False, repea
 
 def main() -> None:
     """Parse the command line and run the benchmark."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--size-mb", type=int, default=200, help="minimum database size (default 200)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--size-mb", type=int, default=200, help="minimum database size (default 200)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
-    parser.add_argument("--repeat", type=int, default=1, help="runs per case, best kept (default 1)")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs per case, best kept (default 1)"
+    )
     arguments = parser.parse_args()
     run(print, size_mb=arguments.size_mb, keep=arguments.keep, repeat=arguments.repeat)
 

@@ -131,9 +131,19 @@ def main() -> int:
         folder = Path(tempfile.mkdtemp(prefix="snapshots-bench-"))
         try:
             result = subprocess.run(
-                [sys.executable, __file__, "--case", case, "--size-mib", str(args.size_mib),
-                 "--folder", str(folder)],
-                capture_output=True, text=True, check=True,
+                [
+                    sys.executable,
+                    __file__,
+                    "--case",
+                    case,
+                    "--size-mib",
+                    str(args.size_mib),
+                    "--folder",
+                    str(folder),
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
             )
         finally:
             shutil.rmtree(folder, ignore_errors=True)

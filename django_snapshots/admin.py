@@ -17,8 +17,8 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
 from django_snapshots.engine import get_snapshot, list_snapshots
-from django_snapshots.humanize import format_size
 from django_snapshots.exceptions import SnapshotError, SnapshotNotFoundError
+from django_snapshots.humanize import format_size
 from django_snapshots.models import Snapshot
 
 __all__ = ["SnapshotAdmin"]
@@ -55,12 +55,12 @@ class SnapshotAdmin(_ModelAdmin):
             path(
                 "",
                 self.admin_site.admin_view(self.changelist_view),
-                name="%s_%s_changelist" % info,
+                name="{}_{}_changelist".format(*info),
             ),
             path(
                 "<str:name>/",
                 self.admin_site.admin_view(self.detail_view),
-                name="%s_%s_detail" % info,
+                name="{}_{}_detail".format(*info),
             ),
         ]
 
@@ -113,9 +113,7 @@ class SnapshotAdmin(_ModelAdmin):
             "total": len(listings),
             **(extra_context or {}),
         }
-        return TemplateResponse(
-            request, "admin/snapshots/snapshot/change_list.html", context
-        )
+        return TemplateResponse(request, "admin/snapshots/snapshot/change_list.html", context)
 
     def detail_view(self, request: HttpRequest, name: str) -> HttpResponse:
         """Show one snapshot: artifacts with checksums, metadata and the pip list."""
@@ -136,12 +134,11 @@ class SnapshotAdmin(_ModelAdmin):
             "error": error,
             "size": format_size(snapshot.size) if snapshot else "",
             "artifacts": [
-                {"record": record, "size": format_size(record.size)} for record in snapshot.artifacts
+                {"record": record, "size": format_size(record.size)}
+                for record in snapshot.artifacts
             ]
             if snapshot
             else [],
             "metadata": sorted(snapshot.metadata.items()) if snapshot else [],
         }
-        return TemplateResponse(
-            request, "admin/snapshots/snapshot/detail.html", context
-        )
+        return TemplateResponse(request, "admin/snapshots/snapshot/detail.html", context)

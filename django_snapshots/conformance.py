@@ -47,14 +47,14 @@ def _type_hints(function: object) -> dict[str, Any]:
     target = inspect.unwrap(function) if callable(function) else function
     try:
         return typing.get_type_hints(target)
-    except Exception:  # unresolvable forward references, exotic objects
+    except Exception:  # noqa: BLE001 - unresolvable forward references, exotic objects
         return {}
 
 
 def _is_async(function: object) -> bool:
     """Return True if calling ``function`` returns a coroutine."""
     return inspect.iscoroutinefunction(function) or inspect.iscoroutinefunction(
-        getattr(function, "__call__", None)
+        getattr(function, "__call__", None)  # noqa: B004 - the call method of a callable object
     )
 
 
@@ -94,12 +94,13 @@ def _compatible(declared: object, actual: object, variance: str) -> bool | None:
     declared_args = typing.get_args(declared)
     actual_args = typing.get_args(actual)
     if actual_origin is declared_origin and len(declared_args) == len(actual_args):
-        for declared_arg, actual_arg in zip(declared_args, actual_args):
+        for declared_arg, actual_arg in zip(declared_args, actual_args, strict=True):
             # Variance differs by container; only flag unrelated plain classes.
             if _plain(declared_arg) and _plain(actual_arg):
-                if _subclass(actual_arg, declared_arg) is False and _subclass(
-                    declared_arg, actual_arg
-                ) is False:
+                if (
+                    _subclass(actual_arg, declared_arg) is False
+                    and _subclass(declared_arg, actual_arg) is False
+                ):
                     return False
     return True
 
@@ -191,9 +192,7 @@ def _compare_parameters(
             keyword = by_name.get(parameter.name)
             if keyword is None or keyword.kind is kinds.POSITIONAL_ONLY:
                 if not var_keyword:
-                    problems.append(
-                        f"{name}: missing keyword parameter {parameter.name!r}"
-                    )
+                    problems.append(f"{name}: missing keyword parameter {parameter.name!r}")
             else:
                 used.add(keyword.name)
                 if _lacks_default(parameter, keyword):
@@ -328,7 +327,7 @@ def _type_hints_of_class(protocol: type) -> dict[str, Any]:
     """Return the resolved class-level annotations of ``protocol`` and its bases."""
     try:
         return typing.get_type_hints(protocol)
-    except Exception:
+    except Exception:  # noqa: BLE001 - user code may raise anything
         return {}
 
 
@@ -340,6 +339,5 @@ def assert_conforms(obj: object, protocol: type) -> None:
     problems = check_conformance(obj, protocol)
     if problems:
         raise TypeError(
-            f"{_describe(obj)} does not conform to {protocol.__qualname__}: "
-            + "; ".join(problems)
+            f"{_describe(obj)} does not conform to {protocol.__qualname__}: " + "; ".join(problems)
         )

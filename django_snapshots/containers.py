@@ -140,7 +140,9 @@ class Location:
         """Return the storage path holding this snapshot's manifest."""
         if self.format == "archive":
             return archive_path(self.name)
-        return staged_path(self.name, MANIFEST_FILENAME) if self.staged else manifest_path(self.name)
+        return (
+            staged_path(self.name, MANIFEST_FILENAME) if self.staged else manifest_path(self.name)
+        )
 
 
 def _parse_manifest(raw: bytes, location: Location) -> Snapshot:
@@ -278,7 +280,9 @@ def iter_archive_members(
                     remaining.discard(member.name)
                     yield member.name, extracted
         except tarfile.TarError as error:
-            raise SnapshotIntegrityError(f"archive {path!r} is not a readable tar: {error}") from None
+            raise SnapshotIntegrityError(
+                f"archive {path!r} is not a readable tar: {error}"
+            ) from None
     if remaining:
         raise SnapshotNotFoundError(
             f"archive {path!r} is missing artifact file(s): {', '.join(sorted(remaining))}"

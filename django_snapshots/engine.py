@@ -8,9 +8,9 @@ artifacts produce files, :mod:`django_snapshots.streams` compresses and hashes,
 Backup: every exporter writes a plain file into a private scratch folder (all of them
 concurrently); each file is then compressed, hashed and stored in one pass. A
 *sequential* exporter writes into a named pipe instead, and its output is compressed,
-hashed and stored while it is produced. In the directory format the compressed bytes go straight to storage; in the archive format
-they go to scratch, because the manifest (which holds their checksums) must be the
-archive's first member. The manifest is written last.
+hashed and stored while it is produced. In the directory format the compressed bytes go
+straight to storage; in the archive format they go to scratch, because the manifest
+(which holds their checksums) must be the archive's first member. The manifest is written last.
 
 Restore: every selected artifact is downloaded, hashed and decompressed into scratch
 in one pass; only when all of them match their manifest record does any importer run.
@@ -236,7 +236,9 @@ class _Producer:
     """Storage folder of the files (directory format); None keeps them in scratch."""
     progress: ProgressCallback | None
 
-    def store(self, source: IO[bytes], codec: Codec | None, stored: str) -> tuple[HashingReader, Path | None]:
+    def store(
+        self, source: IO[bytes], codec: Codec | None, stored: str
+    ) -> tuple[HashingReader, Path | None]:
         """Compress, hash and store ``source`` in one pass; return the hasher and any local file."""
         reader = HashingReader(
             compressing_reader(source, codec) if codec is not None else source,
@@ -265,7 +267,7 @@ class _Producer:
             def export() -> None:
                 try:
                     _run(exporter.generate, plain)
-                except BaseException as error:  # re-raised in the calling thread
+                except BaseException as error:  # noqa: BLE001 - re-raised in the calling thread
                     failures.append(error)
                 finally:
                     pipe.close_writer()
@@ -372,8 +374,8 @@ def create_snapshot(
     store = storage if storage is not None else get_storage()
     layout: SnapshotFormat = snapshot_format or settings.snapshot_format
     created_at = datetime.now(timezone.utc)
-    snapshot_name = validate_name(name) if name is not None else render_name(
-        settings.snapshot_name, created_at
+    snapshot_name = (
+        validate_name(name) if name is not None else render_name(settings.snapshot_name, created_at)
     )
     chosen = list(exporters) if exporters is not None else _default_exporters()
     if not chosen:
@@ -505,7 +507,9 @@ def list_snapshots(*, storage: SnapshotStorage | None = None) -> list[SnapshotLi
     listings = [_listing(store, state) for state in containers.scan(store).values()]
     readable = [item for item in listings if item.snapshot is not None]
     readable.sort(key=lambda item: cast("Snapshot", item.snapshot).created_at, reverse=True)
-    broken = sorted((item for item in listings if item.snapshot is None), key=lambda item: item.name)
+    broken = sorted(
+        (item for item in listings if item.snapshot is None), key=lambda item: item.name
+    )
     return readable + broken
 
 

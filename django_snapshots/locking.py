@@ -108,9 +108,7 @@ def lock_entries(storage: SnapshotStorage, name: str) -> list[LockEntry]:
         if match is None:
             continue
         stamp = datetime.strptime(match["stamp"], _STAMP).replace(tzinfo=timezone.utc)
-        entries.append(
-            LockEntry(path, stamp, match["host"], int(match["pid"]), match["token"])
-        )
+        entries.append(LockEntry(path, stamp, match["host"], int(match["pid"]), match["token"]))
     return entries
 
 
@@ -194,7 +192,10 @@ class SnapshotLock:
         self._stop.clear()
         interval = max(self.stale_after.total_seconds() / 4, 0.05)
         self._renewer = threading.Thread(
-            target=self._renew_loop, args=(interval,), name=f"snapshot-lock-{self.name}", daemon=True
+            target=self._renew_loop,
+            args=(interval,),
+            name=f"snapshot-lock-{self.name}",
+            daemon=True,
         )
         self._renewer.start()
 

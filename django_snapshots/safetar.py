@@ -113,9 +113,10 @@ def write_tree(directory: Path, out: IO[bytes], root_name: str) -> int:
                 info.size = st.st_size
                 with path.open("rb") as content:
                     tar.addfile(info, content)
-            elif stat.S_ISLNK(st.st_mode) and (
-                target := _link_target_inside(path, relative, real_root)
-            ) is not None:
+            elif (
+                stat.S_ISLNK(st.st_mode)
+                and (target := _link_target_inside(path, relative, real_root)) is not None
+            ):
                 info.type = tarfile.SYMTYPE
                 info.linkname = target
                 tar.addfile(info)
@@ -244,9 +245,7 @@ def _extract_member(
         with source.open("rb") as content:
             _write_file(path, content, source_mode, name)
     else:
-        raise SnapshotIntegrityError(
-            f"tar member {name!r} is a device, FIFO or other special file"
-        )
+        raise SnapshotIntegrityError(f"tar member {name!r} is a device, FIFO or other special file")
 
 
 def extract_tree(src: Path, dest: Path) -> None:

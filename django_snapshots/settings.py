@@ -19,9 +19,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta, timezone
-from typing import Any, Final, Literal, cast
-
-from typing_extensions import TypeGuard
+from typing import Any, Final, Literal, TypeGuard, cast
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
@@ -171,9 +169,7 @@ def _check_backend(backend: object, key: str) -> SnapshotStorage:
     if isinstance(backend, type):
         raise _fail(key, f"{backend.__qualname__} is a class; give an instance or a dict")
     protocol: type = (
-        AdvancedSnapshotStorage
-        if isinstance(backend, AdvancedSnapshotStorage)
-        else SnapshotStorage
+        AdvancedSnapshotStorage if isinstance(backend, AdvancedSnapshotStorage) else SnapshotStorage
     )
     problem = _conformance_problem(backend, protocol)
     if problem is not None:
@@ -209,7 +205,7 @@ def _normalise_storage(value: object) -> SnapshotStorage:
             raise _fail(key, f"cannot import BACKEND {dotted!r}: {error}") from None
         try:
             backend: object = factory(**options)
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - user code may raise anything
             raise _fail(
                 key, f"building {dotted} with OPTIONS failed: {type(error).__name__}: {error}"
             ) from None
@@ -228,7 +224,7 @@ def _connector(value: object, db_alias: str) -> DatabaseConnector:
         if isinstance(imported, type):
             try:
                 value = imported()
-            except Exception as error:
+            except Exception as error:  # noqa: BLE001 - user code may raise anything
                 raise _fail(
                     key, f"building {value} failed: {type(error).__name__}: {error}"
                 ) from None

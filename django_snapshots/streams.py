@@ -108,7 +108,7 @@ class HashingReader(io.RawIOBase):
     def __init__(
         self, source: IO[bytes], progress: ProgressHook | None = None, *, hashing: bool = True
     ) -> None:
-        """Wrap ``source``; ``progress`` gets the running byte count; ``hashing=False`` only counts."""
+        """Wrap ``source``; ``progress`` gets the byte count; ``hashing=False`` only counts."""
         super().__init__()
         self.source: IO[bytes] = source
         """The stream read from."""

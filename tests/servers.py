@@ -109,7 +109,9 @@ def children_named(name: str) -> list[int]:
         except OSError:
             continue
         fields = dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
-        if fields.get("Name", "").strip() == name and fields.get("PPid", "").strip() == str(os.getpid()):
+        if fields.get("Name", "").strip() == name and fields.get("PPid", "").strip() == str(
+            os.getpid()
+        ):
             found.append(int(entry.name))
     return found
 
@@ -117,7 +119,7 @@ def children_named(name: str) -> list[int]:
 def kill_during(
     restore: Callable[[], None], stalled: Callable[[], bool], victims: Sequence[str]
 ) -> BaseException | None:
-    """Run ``restore`` in a thread, ``kill -9`` its ``victims`` once ``stalled()``; return its error."""
+    """Run ``restore`` in a thread; ``kill -9`` ``victims`` once ``stalled()``; return its error."""
     errors: list[BaseException] = []
 
     def run() -> None:

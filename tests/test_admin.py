@@ -20,7 +20,9 @@ LIST_URL = f"/admin/{SnapshotModel._meta.app_label}/snapshot/"
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
 
 
-def make_snapshot(location: Path, name: str, created_at: datetime = NOW, version: str = "1") -> None:
+def make_snapshot(
+    location: Path, name: str, created_at: datetime = NOW, version: str = "1"
+) -> None:
     """Write a directory-format manifest (no artifact files: listing reads only the manifest)."""
     snapshot = Snapshot(
         name=name,

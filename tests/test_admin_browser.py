@@ -32,7 +32,7 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Launch chromium once per module; skip (or fail with SNAPSHOTS_REQUIRE_BROWSER=1) without it."""
+    """Launch chromium once per module; skip without it (fail if SNAPSHOTS_REQUIRE_BROWSER=1)."""
     required = os.environ.get("SNAPSHOTS_REQUIRE_BROWSER") == "1"
     try:
         from playwright.sync_api import sync_playwright
@@ -93,7 +93,9 @@ def test_viewer_sees_list_and_detail(browser: Any, live_server: Any, storage_dir
 
 
 @pytest.mark.django_db(transaction=True)
-def test_user_without_permission_is_refused(browser: Any, live_server: Any, storage_dir: Path) -> None:
+def test_user_without_permission_is_refused(
+    browser: Any, live_server: Any, storage_dir: Path
+) -> None:
     """A staff user without the view permission gets 403 from the page."""
     make_snapshot(storage_dir, "nightly-1")
     User.objects.create_user("nobody", password="pw", is_staff=True)

@@ -198,9 +198,7 @@ def test_sync_and_async_mismatches_are_reported() -> None:
     assert check_conformance(AsyncExporter(), ArtifactExporter) == [
         "generate: must be a plain method, found a coroutine function (async def)"
     ]
-    assert check_conformance(SyncExporter(), AsyncArtifactImporter) == [
-        "restore: missing"
-    ]
+    assert check_conformance(SyncExporter(), AsyncArtifactImporter) == ["restore: missing"]
     assert check_conformance(SyncExporter(), AsyncArtifactExporter) == [
         "generate: must be a coroutine function (async def), found a plain one"
     ]
@@ -239,7 +237,7 @@ def test_path_annotations_are_compared() -> None:
 class UnresolvableAnnotations(GoodStorage):
     """Annotations naming a type that cannot be resolved at runtime."""
 
-    def read(self, path: "NoSuchType") -> IO[bytes]:  # type: ignore[name-defined]  # noqa: F821  # pyright: ignore[reportUndefinedVariable, reportUnknownParameterType]
+    def read(self, path: NoSuchType) -> IO[bytes]:  # type: ignore[name-defined]  # noqa: F821  # pyright: ignore[reportUndefinedVariable, reportUnknownParameterType]
         return io.BytesIO()
 
 
@@ -274,7 +272,7 @@ def test_generic_protocol_types_match() -> None:
 
 def test_non_protocol_is_refused() -> None:
     """Checking against a class that is not a Protocol raises TypeError."""
-    with pytest.raises(TypeError, match="not a typing.Protocol"):
+    with pytest.raises(TypeError, match=r"not a typing.Protocol"):
         check_conformance(GoodStorage(), GoodStorage)
 
 
@@ -282,7 +280,7 @@ class ConcreteTypes(GoodStorage):
     """A backend annotated with concrete runtime classes that type checkers accept."""
 
     def read(self, path: str) -> io.BufferedReader:
-        return open(__file__, "rb")  # noqa: SIM115
+        return open(__file__, "rb")
 
 
 def test_concrete_io_classes_are_not_false_positives() -> None:

@@ -86,7 +86,9 @@ def test_reading_an_archive_manifest_reads_only_its_start(tmp_path: Path) -> Non
     storage = CountingStorage(tmp_path / "store")
     big = tmp_path / "big.zst"
     big.write_bytes(b"\0" * (8 * 1024 * 1024))
-    containers.write_archive(storage, "s", make_snapshot("s", {"big.zst": b""}).to_json(), [("big.zst", big)])
+    containers.write_archive(
+        storage, "s", make_snapshot("s", {"big.zst": b""}).to_json(), [("big.zst", big)]
+    )
     snapshot = containers.read_manifest(storage, Location("s", "archive"))
     assert snapshot.artifacts[0].filename == "big.zst"
     assert storage.read_bytes < 1024 * 1024
@@ -100,7 +102,7 @@ def test_archive_not_starting_with_manifest_is_refused(tmp_path: Path) -> None:
         info = tarfile.TarInfo("other.txt")
         tar.addfile(info, io.BytesIO(b""))
     storage.write("s.tar", io.BytesIO(buffer.getvalue()))
-    with pytest.raises(SnapshotIntegrityError, match="does not start with 'manifest.json'"):
+    with pytest.raises(SnapshotIntegrityError, match=r"does not start with 'manifest.json'"):
         containers.read_manifest(storage, Location("s", "archive"))
 
 
@@ -123,8 +125,12 @@ def test_iter_archive_members_yields_wanted_and_reports_missing(tmp_path: Path) 
     """Archive members are matched by exact name; a wanted file the tar lacks is an error."""
     storage = LocalFileSystemBackend(tmp_path / "store")
     (tmp_path / "a").write_bytes(b"aa")
-    containers.write_archive(storage, "s", make_snapshot("s", {}).to_json(), [("a", tmp_path / "a")])
-    got = {name: stream.read() for name, stream in containers.iter_archive_members(storage, "s", ["a"])}
+    containers.write_archive(
+        storage, "s", make_snapshot("s", {}).to_json(), [("a", tmp_path / "a")]
+    )
+    got = {
+        name: stream.read() for name, stream in containers.iter_archive_members(storage, "s", ["a"])
+    }
     assert got == {"a": b"aa"}
     with pytest.raises(SnapshotNotFoundError, match="missing artifact file"):
         list(containers.iter_archive_members(storage, "s", ["a", "b"]))
@@ -140,7 +146,15 @@ def test_unsafe_artifact_file_names_are_refused(filename: str) -> None:
 def test_scan_groups_paths_by_snapshot_name(tmp_path: Path) -> None:
     """scan() sees directory, archive, staged and lock files and ignores foreign paths."""
     storage = LocalFileSystemBackend(tmp_path / "store")
-    for path in ["d/manifest.json", "d/x.zst", "a.tar", "p/.staging/manifest.json", "l/.lock/e", "README", ".hidden/x"]:
+    for path in [
+        "d/manifest.json",
+        "d/x.zst",
+        "a.tar",
+        "p/.staging/manifest.json",
+        "l/.lock/e",
+        "README",
+        ".hidden/x",
+    ]:
         storage.write(path, io.BytesIO(b""))
     states = containers.scan(storage)
     assert sorted(states) == ["a", "d", "l", "p"]
@@ -161,7 +175,9 @@ def test_publish_staged_rolls_forward_and_removes_old_files(tmp_path: Path) -> N
     """Publishing moves staged files over the old ones, manifest last, and drops old extras."""
     storage = LocalFileSystemBackend(tmp_path / "store")
     _staged(storage, {"a.zst": b"old", "gone.zst": b"old"}, {"a.zst": b"new"})
-    storage.write("s/.staging/manifest.json", io.BytesIO(make_snapshot("s", {"a.zst": b"new"}).to_json()))
+    storage.write(
+        "s/.staging/manifest.json", io.BytesIO(make_snapshot("s", {"a.zst": b"new"}).to_json())
+    )
     containers.publish_staged(storage, "s")
     assert storage.list("s/") == ["s/a.zst", "s/manifest.json"]
     assert storage.read("s/a.zst").read() == b"new"
@@ -171,7 +187,10 @@ def test_committed_staging_is_readable_midway_through_publishing(tmp_path: Path)
     """After the old manifest is gone, the staged copy of each file is read while it exists."""
     storage = LocalFileSystemBackend(tmp_path / "store")
     _staged(storage, {"a.zst": b"old", "b.zst": b"old"}, {"a.zst": b"newA", "b.zst": b"newB"})
-    storage.write("s/.staging/manifest.json", io.BytesIO(make_snapshot("s", {"a.zst": b"", "b.zst": b""}).to_json()))
+    storage.write(
+        "s/.staging/manifest.json",
+        io.BytesIO(make_snapshot("s", {"a.zst": b"", "b.zst": b""}).to_json()),
+    )
     storage.delete("s/manifest.json")
     storage.atomic_move("s/.staging/a.zst", "s/a.zst")  # the crash happened here
     (location,) = containers.locate(storage, "s")

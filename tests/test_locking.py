@@ -33,7 +33,7 @@ def test_second_holder_is_refused_until_release(storage: SnapshotStorage) -> Non
     first = SnapshotLock(storage, "snap")
     first.acquire()
     try:
-        with pytest.raises(SnapshotLockedError, match="'snap' is locked .* pid"):
+        with pytest.raises(SnapshotLockedError, match=r"'snap' is locked .* pid"):
             SnapshotLock(storage, "snap", attempts=2).acquire()
     finally:
         first.release()

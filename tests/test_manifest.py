@@ -171,7 +171,7 @@ def test_non_object_json_raises_integrity_error(raw: bytes | str) -> None:
 
 def test_missing_artifact_lookup_raises_not_found() -> None:
     """Snapshot.artifact of an unknown filename raises SnapshotNotFoundError."""
-    with pytest.raises(SnapshotNotFoundError, match="media.tar.gz"):
+    with pytest.raises(SnapshotNotFoundError, match=r"media.tar.gz"):
         Snapshot.from_json(OLD_MANIFEST).artifact("media.tar.gz")
 
 
@@ -187,13 +187,25 @@ def test_new_snapshot_serialises_to_the_spec_shape() -> None:
         metadata={"directory": "/srv/media"},
     )
     snapshot = Snapshot(
-        name="n", created_at=moment, django_version="5.2", python_version="3.11", hostname="h",
+        name="n",
+        created_at=moment,
+        django_version="5.2",
+        python_version="3.11",
+        hostname="h",
         artifacts=[record],
     )
     data = json.loads(snapshot.to_json())
     assert list(data) == [
-        "version", "name", "created_at", "django_version", "python_version",
-        "hostname", "encrypted", "pip", "metadata", "artifacts",
+        "version",
+        "name",
+        "created_at",
+        "django_version",
+        "python_version",
+        "hostname",
+        "encrypted",
+        "pip",
+        "metadata",
+        "artifacts",
     ]
     assert data["artifacts"][0]["created_at"] == "2026-02-01T00:00:00+00:00"
     assert Snapshot.from_dict(data) == snapshot

@@ -54,7 +54,9 @@ def test_callable_template_receives_utc_datetime() -> None:
         render_name(lambda moment: "bad name", MOMENT)
 
 
-@pytest.mark.parametrize("template", ["{unknown}", "{timestamp_utc!r}", "{hostname:>5}", "{", "{0}"])
+@pytest.mark.parametrize(
+    "template", ["{unknown}", "{timestamp_utc!r}", "{hostname:>5}", "{", "{0}"]
+)
 def test_bad_templates_raise(template: str) -> None:
     """Unknown fields, conversions, format specs and malformed templates are refused."""
     with pytest.raises(SnapshotNameError):

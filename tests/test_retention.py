@@ -46,7 +46,10 @@ def test_max_size_keeps_the_newest_that_fit() -> None:
 
 def test_max_size_counts_an_oversized_newest_against_the_budget() -> None:
     """An oversized newest snapshot is kept and uses up the whole budget."""
-    snapshots = [PruneCandidate("big", NOW, 100), PruneCandidate("small", NOW - timedelta(days=1), 1)]
+    snapshots = [
+        PruneCandidate("big", NOW, 100),
+        PruneCandidate("small", NOW - timedelta(days=1), 1),
+    ]
     assert _kept(snapshots, PruneConfig(max_size=50)) == ["big"]
 
 
@@ -133,7 +136,9 @@ def test_reasons_name_every_rule_that_keeps_a_snapshot() -> None:
 
 def test_plain_tuples_are_accepted() -> None:
     """Any (name, created_at, size) tuple works as input."""
-    plan = select_for_pruning([("x", NOW, 1), ("y", NOW - timedelta(days=1), 1)], PruneConfig(keep=1), NOW)
+    plan = select_for_pruning(
+        [("x", NOW, 1), ("y", NOW - timedelta(days=1), 1)], PruneConfig(keep=1), NOW
+    )
     assert [d.name for d in plan.pruned] == ["y"]
 
 

@@ -9,12 +9,22 @@ from pathlib import Path
 
 import pytest
 
-from django_snapshots.scratch import SCRATCH_PREFIX, process_running, scratch_folder, sweep_abandoned
+from django_snapshots.scratch import (
+    SCRATCH_PREFIX,
+    process_running,
+    scratch_folder,
+    sweep_abandoned,
+)
 
 
 def _dead_pid() -> int:
     """Return the pid of a process that has already exited."""
-    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    child = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return int(child.stdout)
 
 
@@ -71,5 +81,8 @@ def test_a_new_scratch_folder_sweeps_what_a_killed_run_left(tmp_path: Path) -> N
 
 def test_kind_must_be_lowercase_letters(tmp_path: Path) -> None:
     """A kind that would break the naming scheme is refused."""
-    with pytest.raises(ValueError, match="lowercase letters"), scratch_folder("Bad-1", root=tmp_path):
+    with (
+        pytest.raises(ValueError, match="lowercase letters"),
+        scratch_folder("Bad-1", root=tmp_path),
+    ):
         pass

@@ -103,7 +103,12 @@ def test_gzip_is_never_written() -> None:
 
 @pytest.mark.parametrize(
     ("head", "codec"),
-    [(b"\x1f\x8b\x08\x00", "gzip"), (b"\x28\xb5\x2f\xfd", "zstd"), (b"Djan", "none"), (b"", "none")],
+    [
+        (b"\x1f\x8b\x08\x00", "gzip"),
+        (b"\x28\xb5\x2f\xfd", "zstd"),
+        (b"Djan", "none"),
+        (b"", "none"),
+    ],
 )
 def test_sniff_codec_uses_magic_bytes(head: bytes, codec: str) -> None:
     """Magic bytes identify gzip and zstd; anything else is uncompressed."""

@@ -13,7 +13,9 @@ from django_snapshots.connectors import DatabaseConnector, MySQLConnector, Postg
 def server_connectors_satisfy_the_protocol() -> None:
     """Both connectors are DatabaseConnectors, built with or without keyword options."""
     postgres: DatabaseConnector = PostgresConnector()
-    tuned: DatabaseConnector = PostgresConnector(bin_dir="/usr/lib/postgresql/15/bin", compress_level=0)
+    tuned: DatabaseConnector = PostgresConnector(
+        bin_dir="/usr/lib/postgresql/15/bin", compress_level=0
+    )
     mysql: DatabaseConnector = MySQLConnector()
     no_events: DatabaseConnector = MySQLConnector(dump_command="mysqldump", events=False)
     for connector in (postgres, tuned, mysql, no_events):
@@ -25,7 +27,9 @@ def postgres_helpers_are_typed(private_dir: Path) -> None:
     """The PostgreSQL helpers return argv pieces, an environment and versions."""
     connector = PostgresConnector()
     assert_type(connector.dump("default", Path("db.dump")), dict[str, Any])
-    assert_type(connector.connection_arguments("default", private_dir), tuple[list[str], dict[str, str]])
+    assert_type(
+        connector.connection_arguments("default", private_dir), tuple[list[str], dict[str, str]]
+    )
     assert_type(connector.executable("pg_dump"), str)
     assert_type(PostgresConnector.tool_version("pg_dump"), str)
     assert_type(PostgresConnector.assumed_role("default"), str | None)

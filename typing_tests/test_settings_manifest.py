@@ -5,8 +5,9 @@ Type-checked only; the functions are never called.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 from typing_extensions import assert_type
 

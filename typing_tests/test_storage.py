@@ -131,6 +131,7 @@ class IntMember:
         return []
 
     def delete(self, path: str) -> None: ...
+
     exists: int = 5
 
 

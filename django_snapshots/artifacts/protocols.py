@@ -9,9 +9,9 @@ importers receive plain, already-verified files.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, TypeAlias
 
-from typing_extensions import Protocol, TypeAlias, runtime_checkable
+from typing_extensions import Protocol, runtime_checkable
 
 __all__ = [
     "AnyArtifactExporter",
@@ -83,8 +83,8 @@ class AsyncArtifactImporter(ArtifactImporterBase, Protocol):
         ...
 
 
-AnyArtifactExporter: TypeAlias = Union[ArtifactExporter, AsyncArtifactExporter]
+AnyArtifactExporter: TypeAlias = ArtifactExporter | AsyncArtifactExporter
 """Either flavour of exporter."""
 
-AnyArtifactImporter: TypeAlias = Union[ArtifactImporter, AsyncArtifactImporter]
+AnyArtifactImporter: TypeAlias = ArtifactImporter | AsyncArtifactImporter
 """Either flavour of importer."""

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Final, cast
+from typing import Final, TypeAlias, cast
 
 from django.utils.module_loading import import_string
-from typing_extensions import TypeAlias
 
 from django_snapshots.conformance import check_conformance
 from django_snapshots.connectors._aliases import engine_of
@@ -78,7 +77,7 @@ def load_connector(dotted_path: str) -> DatabaseConnector:
     if isinstance(imported, type):
         try:
             imported = imported()
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - user code may raise anything
             raise SnapshotConnectorError(
                 f"building connector {dotted_path!r} failed: {type(error).__name__}: {error}"
             ) from None

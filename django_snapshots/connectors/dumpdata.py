@@ -2,10 +2,11 @@
 
 A dump is ``dumpdata`` output in JSON Lines (``"format": "jsonl"``), written to the
 file object by object inside one transaction (repeatable read on PostgreSQL), so it is
-consistent and neither dumping nor loading holds the whole database in memory. A restore empties every table Django manages and runs ``loaddata`` inside one
-transaction: if loading fails, the flush is rolled back too. Dumps by
-django-snapshots 0.1.0b1 (``"format": "json"``, one JSON array) restore the same way,
-though Django's JSON deserializer reads such an array whole.
+consistent and neither dumping nor loading holds the whole database in memory. A
+restore empties every table Django manages and runs ``loaddata`` inside one transaction:
+if loading fails, the flush is rolled back too. Dumps by django-snapshots 0.1.0b1
+(``"format": "json"``, one JSON array) restore the same way, though Django's JSON
+deserializer reads such an array whole.
 
 On MySQL/MariaDB, tables are emptied with ``DELETE`` (``TRUNCATE`` would commit the
 transaction). Database-native types the serializers do not know are not preserved:

@@ -64,7 +64,13 @@ _CLIENT_HINT = "the MariaDB or MySQL client tools (e.g. apt install mariadb-clie
 _SCRATCH_PREFIX = "snaprst_"
 _OLD_PREFIX = "_snapold_"
 
-_SSL_KEYS = {"ca": "ssl-ca", "cert": "ssl-cert", "key": "ssl-key", "capath": "ssl-capath", "cipher": "ssl-cipher"}
+_SSL_KEYS = {
+    "ca": "ssl-ca",
+    "cert": "ssl-cert",
+    "key": "ssl-key",
+    "capath": "ssl-capath",
+    "cipher": "ssl-cipher",
+}
 
 
 def _quote_identifier(name: str) -> str:
@@ -86,7 +92,9 @@ def _first_tool(candidates: Sequence[str], explicit: str | None) -> str:
             return resolve_executable(candidate, hint=_CLIENT_HINT)
         except SnapshotConnectorError:
             continue
-    raise SnapshotConnectorError(f"neither {' nor '.join(candidates)} found on PATH: install {_CLIENT_HINT}")
+    raise SnapshotConnectorError(
+        f"neither {' nor '.join(candidates)} found on PATH: install {_CLIENT_HINT}"
+    )
 
 
 @dataclass
@@ -190,10 +198,13 @@ class MySQLConnector:
                 stderr = read_stderr(stderr_path)
                 hint = ""
                 if "COLUMN_STATISTICS" in stderr or "unknown variable" in stderr.lower():
-                    hint = " (the dump tool does not match the server: use the client tools of the server's flavour and version)"
+                    hint = (
+                        " (the dump tool does not match the server: use the client tools"
+                        " of the server's flavour and version)"
+                    )
                 raise SnapshotConnectorError(
-                    f"dump of database alias {db_alias!r} failed ({describe_exit(Path(tool).name, status)}): "
-                    f"{summarise(stderr)}{hint}"
+                    f"dump of database alias {db_alias!r} failed "
+                    f"({describe_exit(Path(tool).name, status)}): {summarise(stderr)}{hint}"
                 )
         return {"format": "sql", "dump_tool": version}
 
@@ -232,11 +243,14 @@ class MySQLConnector:
             ]
             stderr_path = private_dir / "client.stderr"
             with src.open("rb") as dump:
-                status = run_tool(argv, env=_environment(db_alias), stderr_path=stderr_path, stdin=dump)
+                status = run_tool(
+                    argv, env=_environment(db_alias), stderr_path=stderr_path, stdin=dump
+                )
             if status != 0:
                 raise SnapshotConnectorError(
                     f"restore of database alias {db_alias!r} failed; the database was not changed "
-                    f"({describe_exit(Path(client).name, status)}): {summarise(read_stderr(stderr_path))}"
+                    f"({describe_exit(Path(client).name, status)}): "
+                    f"{summarise(read_stderr(stderr_path))}"
                 )
 
 
@@ -260,9 +274,13 @@ def _create_scratch(cursor: Any, db_alias: str, target: str) -> tuple[str, str]:
     dropped first. Return the scratch database's name and its random token.
     """
     digest = hashlib.sha1(target.encode(), usedforsecurity=False).hexdigest()
-    if _fetch(cursor, "SELECT GET_LOCK(%s, 0)", [f"django_snapshots_restore_{digest[:32]}"])[0][0] != 1:
+    if (
+        _fetch(cursor, "SELECT GET_LOCK(%s, 0)", [f"django_snapshots_restore_{digest[:32]}"])[0][0]
+        != 1
+    ):
         raise SnapshotConnectorError(
-            f"another restore of database alias {db_alias!r} is running; the database was not changed"
+            f"another restore of database alias {db_alias!r} is running; "
+            "the database was not changed"
         )
     prefix = f"{_SCRATCH_PREFIX}{digest[:12]}_"
     charset, collation = _fetch(
@@ -272,13 +290,18 @@ def _create_scratch(cursor: Any, db_alias: str, target: str) -> tuple[str, str]:
         [target],
     )[0]
     for (stale,) in _fetch(
-        cursor, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE %s", ["snaprst\\_%"]
+        cursor,
+        "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE %s",
+        ["snaprst\\_%"],
     ):
         if str(stale).startswith(prefix):
             _execute(cursor, f"DROP DATABASE IF EXISTS {_quote_identifier(str(stale))}")
     token = uuid.uuid4().hex[:8]
     scratch = f"{prefix}{token}"
-    _execute(cursor, f"CREATE DATABASE {_quote_identifier(scratch)} CHARACTER SET {charset} COLLATE {collation}")
+    _execute(
+        cursor,
+        f"CREATE DATABASE {_quote_identifier(scratch)} CHARACTER SET {charset} COLLATE {collation}",
+    )
     return scratch, token
 
 
@@ -306,7 +329,9 @@ def _execute(cursor: Any, sql: str, parameters: Sequence[object] | None = None) 
         cursor.execute(sql, list(parameters))
 
 
-def _fetch(cursor: Any, sql: str, parameters: Sequence[object] | None = None) -> list[tuple[Any, ...]]:
+def _fetch(
+    cursor: Any, sql: str, parameters: Sequence[object] | None = None
+) -> list[tuple[Any, ...]]:
     """Execute one statement and return all of its rows."""
     _execute(cursor, sql, parameters)
     return [tuple(row) for row in cursor.fetchall()]
@@ -321,11 +346,14 @@ def _definitions(cursor: Any, database: str, *, with_sql: bool = True) -> _Defin
     _execute(cursor, f"USE {_quote_identifier(database)}")
     for name, kind in _fetch(
         cursor,
-        "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s ORDER BY TABLE_NAME",
+        "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s "
+        "ORDER BY TABLE_NAME",
         [database],
     ):
         if kind == "VIEW" and with_sql:
-            found.views[str(name)] = str(_fetch(cursor, f"SHOW CREATE VIEW {_quote_identifier(str(name))}")[0][1])
+            found.views[str(name)] = str(
+                _fetch(cursor, f"SHOW CREATE VIEW {_quote_identifier(str(name))}")[0][1]
+            )
         elif kind == "VIEW":
             found.views[str(name)] = ""
         else:
@@ -336,20 +364,36 @@ def _definitions(cursor: Any, database: str, *, with_sql: bool = True) -> _Defin
         "ORDER BY EVENT_OBJECT_TABLE, ACTION_ORDER",
         [database],
     ):
-        row = _fetch(cursor, f"SHOW CREATE TRIGGER {_quote_identifier(str(name))}")[0] if with_sql else ("", "", "")
+        row = (
+            _fetch(cursor, f"SHOW CREATE TRIGGER {_quote_identifier(str(name))}")[0]
+            if with_sql
+            else ("", "", "")
+        )
         found.triggers.append((str(name), str(row[1]), str(row[2])))
     for name, kind in _fetch(
         cursor,
-        "SELECT ROUTINE_NAME, ROUTINE_TYPE FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = %s "
-        "AND ROUTINE_TYPE IN ('PROCEDURE', 'FUNCTION') ORDER BY ROUTINE_NAME",
+        "SELECT ROUTINE_NAME, ROUTINE_TYPE FROM information_schema.ROUTINES "
+        "WHERE ROUTINE_SCHEMA = %s AND ROUTINE_TYPE IN ('PROCEDURE', 'FUNCTION') "
+        "ORDER BY ROUTINE_NAME",
         [database],
     ):
-        row = _fetch(cursor, f"SHOW CREATE {kind} {_quote_identifier(str(name))}")[0] if with_sql else ("", "", "")
+        row = (
+            _fetch(cursor, f"SHOW CREATE {kind} {_quote_identifier(str(name))}")[0]
+            if with_sql
+            else ("", "", "")
+        )
         found.routines.append((str(kind), str(name), str(row[1]), str(row[2])))
     for (name,) in _fetch(
-        cursor, "SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = %s ORDER BY EVENT_NAME", [database]
+        cursor,
+        "SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = %s "
+        "ORDER BY EVENT_NAME",
+        [database],
     ):
-        row = _fetch(cursor, f"SHOW CREATE EVENT {_quote_identifier(str(name))}")[0] if with_sql else ("", "", "", "")
+        row = (
+            _fetch(cursor, f"SHOW CREATE EVENT {_quote_identifier(str(name))}")[0]
+            if with_sql
+            else ("", "", "", "")
+        )
         found.events.append((str(name), str(row[1]), str(row[2]), str(row[3])))
     return found
 
@@ -361,9 +405,17 @@ def _swap(cursor: Any, db_alias: str, target: str, scratch: str, token: str) -> 
     old = _definitions(cursor, target, with_sql=False)
     for name, _mode, _sql in new.triggers:  # tables with triggers cannot change database
         _execute(cursor, f"DROP TRIGGER {quote(scratch)}.{quote(name)}")
-    aside = {name: f"{_OLD_PREFIX}{token}_{index}" for index, name in enumerate([*old.tables, *old.views])}
-    renames = [f"{quote(target)}.{quote(name)} TO {quote(target)}.{quote(moved)}" for name, moved in aside.items()]
-    renames += [f"{quote(scratch)}.{quote(name)} TO {quote(target)}.{quote(name)}" for name in new.tables]
+    aside = {
+        name: f"{_OLD_PREFIX}{token}_{index}"
+        for index, name in enumerate([*old.tables, *old.views])
+    }
+    renames = [
+        f"{quote(target)}.{quote(name)} TO {quote(target)}.{quote(moved)}"
+        for name, moved in aside.items()
+    ]
+    renames += [
+        f"{quote(scratch)}.{quote(name)} TO {quote(target)}.{quote(name)}" for name in new.tables
+    ]
     if renames:
         try:
             _execute(cursor, "RENAME TABLE " + ", ".join(renames))
@@ -382,11 +434,13 @@ def _swap(cursor: Any, db_alias: str, target: str, scratch: str, token: str) -> 
         ) from error
 
 
-def _rebuild(cursor: Any, target: str, old: _Definitions, new: _Definitions, aside: dict[str, str]) -> None:
+def _rebuild(
+    cursor: Any, target: str, old: _Definitions, new: _Definitions, aside: dict[str, str]
+) -> None:
     """Replace the old routines, views, triggers and events of ``target`` with the new ones."""
     quote = _quote_identifier
     _execute(cursor, f"USE {quote(target)}")
-    (saved_mode, saved_zone), = _fetch(cursor, "SELECT @@SESSION.sql_mode, @@SESSION.time_zone")
+    ((saved_mode, saved_zone),) = _fetch(cursor, "SELECT @@SESSION.sql_mode, @@SESSION.time_zone")
     _execute(cursor, "SET SESSION foreign_key_checks = 0")
     for name, _mode, _sql in old.triggers:
         _execute(cursor, f"DROP TRIGGER IF EXISTS {quote(name)}")

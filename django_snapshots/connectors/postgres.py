@@ -273,7 +273,9 @@ class PostgresConnector:
         if self.bin_dir is not None:
             path = self.bin_dir / tool
             if not os.access(path, os.X_OK):
-                raise SnapshotConnectorError(f"{tool} not found in {self.bin_dir}: install {_CLIENT_HINT}")
+                raise SnapshotConnectorError(
+                    f"{tool} not found in {self.bin_dir}: install {_CLIENT_HINT}"
+                )
             return str(path)
         return resolve_executable(tool, hint=_CLIENT_HINT)
 
@@ -366,7 +368,9 @@ class PostgresConnector:
             with private_directory() as private_dir:
                 arguments, env = self.connection_arguments(db_alias, private_dir)
                 role = self.assumed_role(db_alias)
-                prologue = _WIPE_SQL if role is None else f"SET ROLE {_quote_identifier(role)};{_WIPE_SQL}"
+                prologue = (
+                    _WIPE_SQL if role is None else f"SET ROLE {_quote_identifier(role)};{_WIPE_SQL}"
+                )
                 epilogue = private_dir / "epilogue.sql"
                 write_private_file(epilogue, _EPILOGUE_SQL)
                 psql_argv = [
@@ -427,7 +431,9 @@ class PostgresConnector:
                 converter_status = 0
             if delivered and converter_status != 0:
                 _stop(psql)  # never let psql see end of input: its session rolls back
-                raise _pg_restore_error(db_alias, converter_status, read_stderr(restore_stderr_path))
+                raise _pg_restore_error(
+                    db_alias, converter_status, read_stderr(restore_stderr_path)
+                )
             if delivered:
                 try:
                     psql.stdin.write(f"\n\\set {_COMPLETE_VARIABLE} 1\n".encode())
@@ -443,7 +449,8 @@ class PostgresConnector:
         if psql_status != 0:
             raise SnapshotConnectorError(
                 f"restore of database alias {db_alias!r} failed and was rolled back "
-                f"({describe_exit('psql', psql_status)}): {summarise(read_stderr(psql_stderr_path))}"
+                f"({describe_exit('psql', psql_status)}): "
+                f"{summarise(read_stderr(psql_stderr_path))}"
             )
 
     @staticmethod

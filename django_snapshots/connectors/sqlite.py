@@ -8,8 +8,8 @@ cannot read), the dump is that transaction's view as SQL text (``"format": "sql"
 A restore copies the file's pages into the live connection in one write transaction:
 if it fails part-way, SQLite rolls it back and the database keeps its previous
 contents. SQL text dumps (also those of django-snapshots 0.1.0b1) are restored by
-running their statements inside one transaction. Both directions work page by page or statement by statement, so memory
-stays bounded whatever the database size.
+running their statements inside one transaction. Both directions work page by page or
+statement by statement, so memory stays bounded whatever the database size.
 """
 
 from __future__ import annotations

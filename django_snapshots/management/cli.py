@@ -16,14 +16,13 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Annotated, Any, Optional, TypeVar, cast
 
 import typer
-
 from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError
 
-from django_snapshots.humanize import format_size
 from django_snapshots.engine import ProgressCallback, ProgressEvent
 from django_snapshots.exceptions import SnapshotError
+from django_snapshots.humanize import format_size
 
 if TYPE_CHECKING:
     from django_snapshots.management.commands.snapshots import Command as CommandSelf
@@ -36,13 +35,13 @@ __all__ = [
     "CommandSelf",
     "DatabasesOption",
     "ForceOption",
+    "ProgressDisplay",
     "ProgressOption",
     "SnapshotNameArgument",
-    "ProgressDisplay",
     "complete_database_aliases",
     "complete_snapshot_names",
-    "finalizer",
     "confirm",
+    "finalizer",
     "format_age",
     "format_size",
     "newest_snapshot_name",

@@ -43,9 +43,7 @@ def _check_parts(parts: list[str], original: str, what: str) -> None:
         raise SnapshotPathError(f"{what} {original!r} is absolute; storage paths are relative")
     for part in parts:
         if part in ("", ".", ".."):
-            raise SnapshotPathError(
-                f"{what} {original!r} has an empty, '.' or '..' component"
-            )
+            raise SnapshotPathError(f"{what} {original!r} has an empty, '.' or '..' component")
         if part.startswith(TEMP_PREFIX):
             raise SnapshotPathError(
                 f"{what} {original!r} uses the reserved temporary name prefix {TEMP_PREFIX!r}"

@@ -162,7 +162,7 @@ class LocalFileSystemBackend:
         """Open ``path`` for binary reading; the caller closes the stream."""
         target = self._target(path)
         try:
-            return open(target, "rb", buffering=CHUNK_SIZE)  # noqa: SIM115
+            return open(target, "rb", buffering=CHUNK_SIZE)
         except (FileNotFoundError, NotADirectoryError):
             raise SnapshotNotFoundError(f"no file at storage path {path!r}") from None
         except IsADirectoryError:

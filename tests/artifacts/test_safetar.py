@@ -141,7 +141,7 @@ def test_hardlink_inside_is_extracted_as_a_file(tmp_path: Path, target: Path) ->
 def test_devices_and_fifos_are_refused(tmp_path: Path, target: Path, kind: bytes) -> None:
     """Character and block devices and FIFOs raise naming the member."""
     archive = _tar(tmp_path / "dev.tar", _member("media/dev", kind))
-    with pytest.raises(SnapshotIntegrityError, match="'media/dev'.*special"):
+    with pytest.raises(SnapshotIntegrityError, match=r"'media/dev'.*special"):
         extract_tree(archive, target)
 
 
@@ -208,7 +208,7 @@ def test_garbage_is_an_integrity_error(tmp_path: Path, target: Path) -> None:
     """A file that is not a tar raises an integrity error naming it."""
     bogus = tmp_path / "bogus.tar"
     bogus.write_bytes(b"not a tar at all" * 100)
-    with pytest.raises(SnapshotIntegrityError, match="bogus.tar"):
+    with pytest.raises(SnapshotIntegrityError, match=r"bogus.tar"):
         extract_tree(bogus, target)
 
 

@@ -101,7 +101,7 @@ def test_recorded_paths_of_0_1_0b1_load_this_projects_classes() -> None:
 
 def test_missing_module_raises_a_connector_error() -> None:
     """A recorded connector whose module is absent fails with a clear connector error."""
-    with pytest.raises(SnapshotConnectorError, match="cannot import connector 'nowhere.Thing'"):
+    with pytest.raises(SnapshotConnectorError, match=r"cannot import connector 'nowhere.Thing'"):
         load_connector("nowhere.Thing")
 
 

@@ -42,9 +42,16 @@ def test_sqlite_postgres_and_mariadb_aliases_round_trip_in_one_snapshot(
     aliases = ["lite", postgres_alias, mysql_alias]
     with django_alias("lite", {"ENGINE": "django.db.backends.sqlite3", "NAME": str(lite_path)}):
         with django_db_blocker.unblock():
-            snapshot = engine.create_snapshot("multi", exporters=database_exporters(aliases), storage=storage)
-        connectors = {record.metadata["database"]: record.metadata["connector"] for record in snapshot.artifacts}
-        assert connectors[postgres_alias] == "django_snapshots.connectors.postgres.PostgresConnector"
+            snapshot = engine.create_snapshot(
+                "multi", exporters=database_exporters(aliases), storage=storage
+            )
+        connectors = {
+            record.metadata["database"]: record.metadata["connector"]
+            for record in snapshot.artifacts
+        }
+        assert (
+            connectors[postgres_alias] == "django_snapshots.connectors.postgres.PostgresConnector"
+        )
         assert connectors[mysql_alias] == "django_snapshots.connectors.mysql.MySQLConnector"
         assert connectors["lite"].endswith("SQLiteConnector")
 
@@ -56,7 +63,9 @@ def test_sqlite_postgres_and_mariadb_aliases_round_trip_in_one_snapshot(
         test_mysql.change(mysql_database)
 
         with django_db_blocker.unblock():
-            engine.restore_snapshot("multi", importers={"database": database_importer_factory(aliases)}, storage=storage)
+            engine.restore_snapshot(
+                "multi", importers={"database": database_importer_factory(aliases)}, storage=storage
+            )
         assert sqlite_rows(lite_path) == [(1, "Zoë 🦄"), (2, "東京")]
         assert test_postgres.fingerprint(postgres_database) == expected_pg
         assert test_mysql.fingerprint(mysql_database) == expected_my

@@ -58,12 +58,14 @@ def objects(database: str) -> list[tuple[str, str]]:
     """Return every table, view, trigger, routine and event of ``database`` by kind."""
     found = query(
         database,
-        "SELECT TABLE_TYPE, TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()"
+        "SELECT TABLE_TYPE, TABLE_NAME FROM information_schema.TABLES"
+        " WHERE TABLE_SCHEMA = DATABASE()"
         " UNION ALL SELECT 'TRIGGER', TRIGGER_NAME FROM information_schema.TRIGGERS"
         " WHERE TRIGGER_SCHEMA = DATABASE()"
         " UNION ALL SELECT ROUTINE_TYPE, ROUTINE_NAME FROM information_schema.ROUTINES"
         " WHERE ROUTINE_SCHEMA = DATABASE()"
-        " UNION ALL SELECT 'EVENT', EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = DATABASE()",
+        " UNION ALL SELECT 'EVENT', EVENT_NAME FROM information_schema.EVENTS"
+        " WHERE EVENT_SCHEMA = DATABASE()",
     )
     return sorted((str(kind), str(name)) for kind, name in found)
 
@@ -116,9 +118,13 @@ def change(database: str) -> list[Any]:
     return fingerprint(database)
 
 
-def test_round_trip_over_a_changed_database(mysql_alias: str, mysql_database: str, dumped: Path) -> None:
-    """A restore brings back rows, views, triggers, routines, events and counters, and drops extras."""
-    before = query(mysql_database, "SELECT id, customer_id, note, total, payload FROM orders ORDER BY id")
+def test_round_trip_over_a_changed_database(
+    mysql_alias: str, mysql_database: str, dumped: Path
+) -> None:
+    """A restore brings back rows, views, triggers, routines, events and counters; drops extras."""
+    before = query(
+        mysql_database, "SELECT id, customer_id, note, total, payload FROM orders ORDER BY id"
+    )
     ((next_id,),) = query(
         mysql_database,
         "SELECT AUTO_INCREMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()"
@@ -128,22 +134,42 @@ def test_round_trip_over_a_changed_database(mysql_alias: str, mysql_database: st
     execute(mysql_database, "DELETE FROM orders WHERE id > 100", "SELECT NEXTVAL(ticket)")
     MySQLConnector().restore(mysql_alias, dumped)
     assert objects(mysql_database) == REFERENCE_OBJECTS
-    assert query(mysql_database, "SELECT name FROM customer ORDER BY id") == [("Zoë 🦄",), ("東京商店",), ("plain",)]
-    assert query(mysql_database, "SELECT id, customer_id, note, total, payload FROM orders ORDER BY id") == before
-    assert query(mysql_database, "SELECT name FROM big_customers ORDER BY name") == [("plain",), ("東京商店",)]
+    assert query(mysql_database, "SELECT name FROM customer ORDER BY id") == [
+        ("Zoë 🦄",),
+        ("東京商店",),
+        ("plain",),
+    ]
+    assert (
+        query(
+            mysql_database, "SELECT id, customer_id, note, total, payload FROM orders ORDER BY id"
+        )
+        == before
+    )
+    assert query(mysql_database, "SELECT name FROM big_customers ORDER BY name") == [
+        ("plain",),
+        ("東京商店",),
+    ]
     assert query(mysql_database, "SELECT double_it(21)") == [(42,)]
     assert query(mysql_database, "SELECT NEXTVAL(ticket)") == [(1002,)]
     execute(mysql_database, "INSERT INTO orders (customer_id) VALUES (3)")
     assert query(mysql_database, "SELECT MAX(id) FROM orders") == [(next_id,)]
-    assert query(mysql_database, "SELECT message FROM audit ORDER BY id DESC LIMIT 1") == [(f"order {next_id}",)]
+    assert query(mysql_database, "SELECT message FROM audit ORDER BY id DESC LIMIT 1") == [
+        (f"order {next_id}",)
+    ]
     with pytest.raises(Exception, match="foreign key constraint fails"):
         execute(mysql_database, "INSERT INTO orders (customer_id) VALUES (999)")
     assert scratch_databases() == []
 
 
-def test_restore_into_an_empty_database(mysql_alias: str, mysql_database: str, dumped: Path) -> None:
+def test_restore_into_an_empty_database(
+    mysql_alias: str, mysql_database: str, dumped: Path
+) -> None:
     """A dump restores into a database that has no objects yet."""
-    execute(mysql_database, "DROP VIEW big_customers, order_summary", "DROP TABLE orders, customer, audit, ticket")
+    execute(
+        mysql_database,
+        "DROP VIEW big_customers, order_summary",
+        "DROP TABLE orders, customer, audit, ticket",
+    )
     MySQLConnector().restore(mysql_alias, dumped)
     assert objects(mysql_database) == REFERENCE_OBJECTS
 
@@ -196,7 +222,9 @@ def test_statement_failing_late_leaves_previous_data_intact(
 ) -> None:
     """A statement failing after every table is loaded still changes nothing."""
     late = tmp_path / "late.sql"
-    late.write_bytes(dumped.read_bytes() + b"\nCREATE VIEW broken AS SELECT * FROM missing_table;\n")
+    late.write_bytes(
+        dumped.read_bytes() + b"\nCREATE VIEW broken AS SELECT * FROM missing_table;\n"
+    )
     failing_restore(mysql_alias, mysql_database, late, "missing_table")
 
 
@@ -209,9 +237,16 @@ def test_killed_client_leaves_previous_data_intact(
     expected = change(mysql_database)
 
     def stalled() -> bool:
-        return bool(query("test", "SELECT 1 FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(30)%'"))
+        return bool(
+            query(
+                "test",
+                "SELECT 1 FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(30)%'",
+            )
+        )
 
-    error = kill_during(lambda: MySQLConnector().restore(mysql_alias, stalled_dump), stalled, ["mariadb", "mysql"])
+    error = kill_during(
+        lambda: MySQLConnector().restore(mysql_alias, stalled_dump), stalled, ["mariadb", "mysql"]
+    )
     assert isinstance(error, SnapshotConnectorError) and "SIGKILL" in str(error), error
     assert fingerprint(mysql_database) == expected
     assert scratch_databases() == []
@@ -235,9 +270,10 @@ def test_credentials_go_to_a_private_option_file(
     """A password user dumps and restores; its password is only in a 0600 option file."""
     secret = "p\"a\\ss#wo'rd x"
     user = f"u{mysql_database[-12:]}"
+    quoted = secret.replace(chr(92), chr(92) * 2).replace(chr(39), chr(39) * 2)
     execute(
         "test",
-        f"CREATE USER '{user}'@'%' IDENTIFIED BY '{secret.replace(chr(92), chr(92) * 2).replace(chr(39), chr(39) * 2)}'",
+        f"CREATE USER '{user}'@'%' IDENTIFIED BY '{quoted}'",
         f"GRANT ALL ON `{mysql_database}`.* TO '{user}'@'%'",
         f"GRANT ALL ON `snaprst\\_%`.* TO '{user}'@'%'",
     )
@@ -273,13 +309,22 @@ def test_credentials_go_to_a_private_option_file(
 def test_missing_client_binary_is_a_clear_error(mysql_alias: str, tmp_path: Path) -> None:
     """A dump tool that is not installed raises a one-line error naming the package."""
     connector = MySQLConnector(dump_command="no-such-mysqldump")
-    with pytest.raises(SnapshotConnectorError, match=r"^no-such-mysqldump not found on PATH: install .*mariadb-client"):
+    with pytest.raises(
+        SnapshotConnectorError,
+        match=r"^no-such-mysqldump not found on PATH: install .*mariadb-client",
+    ):
         connector.dump(mysql_alias, tmp_path / "x.sql")
 
 
 def test_connection_failure_is_a_clear_error(tmp_path: Path) -> None:
     """A server that refuses connections raises one line quoting the tool's reason."""
-    config = {"ENGINE": "django.db.backends.mysql", "NAME": "nothing", "HOST": "127.0.0.1", "PORT": "1", "USER": "root"}
+    config = {
+        "ENGINE": "django.db.backends.mysql",
+        "NAME": "nothing",
+        "HOST": "127.0.0.1",
+        "PORT": "1",
+        "USER": "root",
+    }
     with django_alias("my_down", config), pytest.raises(SnapshotConnectorError) as caught:
         MySQLConnector().dump("my_down", tmp_path / "x.sql")
     message = str(caught.value)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -92,7 +92,9 @@ def test_round_trip_restores_schema_data_sequences_views_and_triggers(
     postgres_alias: str, postgres_database: str, dumped: Path
 ) -> None:
     """A dump restored over a changed database brings back rows, views, triggers, sequences."""
-    before = query(postgres_database, "SELECT id, customer_id, note, total FROM shop.orders ORDER BY id")
+    before = query(
+        postgres_database, "SELECT id, customer_id, note, total FROM shop.orders ORDER BY id"
+    )
     execute(
         postgres_database,
         """
@@ -110,21 +112,29 @@ def test_round_trip_restores_schema_data_sequences_views_and_triggers(
     assert query(postgres_database, "SELECT nspname FROM pg_namespace WHERE nspname = 'junk'") == []
     names = query(postgres_database, "SELECT name FROM shop.customer ORDER BY id")
     assert names == [("Zoë 🦄",), ("東京商店",), ("plain",)]
-    assert query(postgres_database, "SELECT id, customer_id, note, total FROM shop.orders ORDER BY id") == before
-    assert query(postgres_database, "SELECT orders FROM shop.order_summary WHERE name = '東京商店'") == [(67,)]
+    assert (
+        query(postgres_database, "SELECT id, customer_id, note, total FROM shop.orders ORDER BY id")
+        == before
+    )
+    assert query(
+        postgres_database, "SELECT orders FROM shop.order_summary WHERE name = '東京商店'"
+    ) == [(67,)]
     assert query(postgres_database, "SELECT nextval('public.ticket')") == [(1002,)]
     assert query(postgres_database, "SELECT nextval('shop.orders_id_seq')") == [(201,)]
     execute(postgres_database, "INSERT INTO shop.orders (customer_id) VALUES (3)")
-    assert query(postgres_database, "SELECT message FROM public.audit ORDER BY id DESC LIMIT 1") == [
-        ("order 202",)
-    ]
+    assert query(
+        postgres_database, "SELECT message FROM public.audit ORDER BY id DESC LIMIT 1"
+    ) == [("order 202",)]
 
 
 def test_restore_into_an_empty_database(
     postgres_alias: str, postgres_database: str, dumped: Path
 ) -> None:
     """A dump restores into a database that has none of its objects yet."""
-    execute(postgres_database, "DROP SCHEMA shop CASCADE; DROP TABLE public.audit; DROP SEQUENCE public.ticket")
+    execute(
+        postgres_database,
+        "DROP SCHEMA shop CASCADE; DROP TABLE public.audit; DROP SEQUENCE public.ticket",
+    )
     PostgresConnector().restore(postgres_alias, dumped)
     assert query(postgres_database, "SELECT count(*) FROM shop.orders") == [(200,)]
 
@@ -208,7 +218,12 @@ def test_object_failing_late_leaves_previous_data_intact(
     try:
         execute(source, "INSERT INTO public.zz_late VALUES ('late')")
         dump = tmp_path / "late.dump"
-        config = {"ENGINE": "django.db.backends.postgresql", "NAME": source, "HOST": "127.0.0.1", "USER": "postgres"}
+        config = {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": source,
+            "HOST": "127.0.0.1",
+            "USER": "postgres",
+        }
         with django_alias("late_source", config):
             PostgresConnector().dump("late_source", dump)
     finally:
@@ -251,9 +266,17 @@ def test_killed_restore_leaves_previous_data_intact(
     expected = changed_state(postgres_database)
 
     def stalled() -> bool:
-        return bool(query("postgres", f"SELECT 1 FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND datname = '{postgres_database}'"))
+        return bool(
+            query(
+                "postgres",
+                "SELECT 1 FROM pg_stat_activity WHERE wait_event = 'PgSleep'"
+                f" AND datname = '{postgres_database}'",
+            )
+        )
 
-    error = kill_during(lambda: PostgresConnector().restore(postgres_alias, slow_dump), stalled, [victim])
+    error = kill_during(
+        lambda: PostgresConnector().restore(postgres_alias, slow_dump), stalled, [victim]
+    )
     assert isinstance(error, SnapshotConnectorError) and "SIGKILL" in str(error), error
     deadline = time.monotonic() + 40
     while stalled():
@@ -270,8 +293,18 @@ def test_plain_sql_dump_of_the_published_release_restores(
     plain = tmp_path / "old.sql"
     with plain.open("wb") as out:
         subprocess.run(
-            ["pg_dump", "--no-password", "--clean", "--if-exists", "--no-owner",
-             "-h", "127.0.0.1", "-U", "postgres", postgres_database],
+            [
+                "pg_dump",
+                "--no-password",
+                "--clean",
+                "--if-exists",
+                "--no-owner",
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                postgres_database,
+            ],
             stdout=out,
             check=True,
         )
@@ -304,7 +337,9 @@ def test_password_goes_to_a_private_passfile_not_the_command_line(
         passfile = private / "pgpass"
         assert stat.S_IMODE(passfile.stat().st_mode) == 0o600
         assert passfile.read_text() == "*:*:*:*:s3cr\\:et\\\\pa'ss\n"
-        assert "sslmode='disable'" in arguments[-1] and "application_name='snap-test'" in arguments[-1]
+        assert (
+            "sslmode='disable'" in arguments[-1] and "application_name='snap-test'" in arguments[-1]
+        )
         assert "isolation_level" not in arguments[-1]
         temporary = tmp_path / "tmp"
         temporary.mkdir()
@@ -322,7 +357,12 @@ def test_missing_client_binary_is_a_clear_error(postgres_alias: str, tmp_path: P
 
 def test_connection_failure_is_a_clear_error(tmp_path: Path) -> None:
     """A server that refuses connections raises one line quoting pg_dump's reason."""
-    config = {"ENGINE": "django.db.backends.postgresql", "NAME": "nothing", "HOST": "127.0.0.1", "PORT": "1"}
+    config = {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": "nothing",
+        "HOST": "127.0.0.1",
+        "PORT": "1",
+    }
     with django_alias("pg_down", config), pytest.raises(SnapshotConnectorError) as caught:
         PostgresConnector().dump("pg_down", tmp_path / "x.dump")
     message = str(caught.value)
@@ -332,7 +372,12 @@ def test_connection_failure_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_missing_database_restore_is_a_clear_error(postgres_alias: str, dumped: Path) -> None:
     """Restoring into a database that does not exist names the database in one line."""
-    config = {"ENGINE": "django.db.backends.postgresql", "NAME": "snap_absent", "HOST": "127.0.0.1", "USER": "postgres"}
+    config = {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": "snap_absent",
+        "HOST": "127.0.0.1",
+        "USER": "postgres",
+    }
     with django_alias("pg_absent", config), pytest.raises(SnapshotConnectorError) as caught:
         PostgresConnector().restore("pg_absent", dumped)
     assert 'database "snap_absent" does not exist' in str(caught.value)
@@ -354,7 +399,10 @@ def test_server_version_mismatch_is_explained() -> None:
 def wait_for_stall(database: str) -> None:
     """Wait until a restore into ``database`` is stalled in its data load."""
     deadline = time.monotonic() + 20
-    while not query("postgres", f"SELECT 1 FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND datname = '{database}'"):
+    while not query(
+        "postgres",
+        f"SELECT 1 FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND datname = '{database}'",
+    ):
         assert time.monotonic() < deadline, "the restore never reached the stalled data load"
         time.sleep(0.1)
 
@@ -377,14 +425,20 @@ def test_killed_python_process_cannot_commit_half_a_restore(
     root = Path(__file__).resolve().parents[2]
     private = tmp_path / "child-tmp"  # a killed process cannot remove its private directory
     private.mkdir()
-    child = subprocess.Popen([sys.executable, "-c", script], cwd=root, env={**os.environ, "TMPDIR": str(private)})
+    child = subprocess.Popen(
+        [sys.executable, "-c", script], cwd=root, env={**os.environ, "TMPDIR": str(private)}
+    )
     try:
         wait_for_stall(postgres_database)
     finally:
         child.kill()
         child.wait()
     deadline = time.monotonic() + 40
-    while query("postgres", f"SELECT 1 FROM pg_stat_activity WHERE datname = '{postgres_database}' AND application_name = 'psql'"):
+    while query(
+        "postgres",
+        f"SELECT 1 FROM pg_stat_activity WHERE datname = '{postgres_database}'"
+        " AND application_name = 'psql'",
+    ):
         assert time.monotonic() < deadline, "the orphaned psql never finished"
         time.sleep(0.2)
     assert fingerprint(postgres_database) == expected

@@ -60,7 +60,9 @@ class AsyncFakeExporter:
 class CollectingImporter:
     """Copy the restored plain file into ``received`` under its record's file name."""
 
-    def __init__(self, artifact_type: str, received: dict[str, bytes], record: ArtifactRecord) -> None:
+    def __init__(
+        self, artifact_type: str, received: dict[str, bytes], record: ArtifactRecord
+    ) -> None:
         """Record into ``received``."""
         self.artifact_type = artifact_type
         self.received = received

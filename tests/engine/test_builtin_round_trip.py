@@ -97,8 +97,16 @@ def test_full_round_trip_restores_rows_schema_and_media(
     before_db, before_media = database_state(), tree(project)
     assert any(row[0] == "trigger" for row in before_db["schema"])
     snapshot = engine.create_snapshot("full", snapshot_format=snapshot_format, storage=storage)
-    assert sorted(record.type for record in snapshot.artifacts) == ["database", "environment", "media"]
-    assert {record.filename for record in snapshot.artifacts} >= {"default.sql.zst", "media.tar.zst", "requirements.txt"}
+    assert sorted(record.type for record in snapshot.artifacts) == [
+        "database",
+        "environment",
+        "media",
+    ]
+    assert {record.filename for record in snapshot.artifacts} >= {
+        "default.sql.zst",
+        "media.tar.zst",
+        "requirements.txt",
+    }
     mutate(project)
     assert database_state() != before_db and tree(project) != before_media
     engine.restore_snapshot("full", storage=storage)
@@ -119,7 +127,7 @@ def test_corrupt_database_artifact_changes_nothing(
     data = bytearray(dump.read_bytes())
     data[len(data) // 2] ^= 0x01
     dump.write_bytes(bytes(data))
-    with pytest.raises(SnapshotIntegrityError, match="'default.sql.zst'"):
+    with pytest.raises(SnapshotIntegrityError, match=r"'default.sql.zst'"):
         engine.restore_snapshot("c", storage=local_storage)
     assert database_state() == after_db
     assert tree(project) == after_media
@@ -170,7 +178,10 @@ def test_0_1_0b1_snapshots_restore(
     name = fixture.removesuffix(".tar")
     assert engine.verify_snapshot(name, storage=storage).ok
     engine.restore_snapshot(name, storage=storage)
-    assert sorted(Customer.objects.values_list("name", flat=True)) == ["Ada Lovelace", "Zoë Ångström"]
+    assert sorted(Customer.objects.values_list("name", flat=True)) == [
+        "Ada Lovelace",
+        "Zoë Ångström",
+    ]
     assert tree(project) == tree(EXAMPLE_MEDIA)
     (listing,) = engine.list_snapshots(storage=storage)
     assert listing.name == name and listing.error is None

@@ -75,7 +75,9 @@ def test_backup_after_a_kill_recovers_the_name(local_storage: LocalFileSystemBac
     child = start_backup(local_storage.location, "r", 5, "overwrite")
     child.send_signal(signal.SIGKILL)
     child.wait()
-    engine.create_snapshot("r", exporters=[FakeExporter("slow.bin", b"new")], overwrite=True, storage=local_storage)
+    engine.create_snapshot(
+        "r", exporters=[FakeExporter("slow.bin", b"new")], overwrite=True, storage=local_storage
+    )
     assert restore_fakes(local_storage, "r") == {"slow.bin.zst": b"new"}
     assert local_storage.list("") == ["r/manifest.json", "r/slow.bin.zst"]
 

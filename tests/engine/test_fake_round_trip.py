@@ -36,6 +36,7 @@ BLOB = os.urandom(200_000)
 
 def importers(received: dict[str, bytes], *types: str) -> dict[str, Any]:
     """Return importer factories collecting into ``received`` for ``types`` (default: fake)."""
+
     def fake(record: ArtifactRecord) -> CollectingImporter:
         return CollectingImporter("fake", received, record)
 
@@ -85,7 +86,10 @@ def test_manifest_records_stored_file_size_checksum_and_codec(
 ) -> None:
     """Each record holds the size and sha256 of the zstd file as stored, and its codec."""
     snapshot = engine.create_snapshot(
-        "m", exporters=[FakeExporter("data.csv", TEXT)], snapshot_format=snapshot_format, storage=storage
+        "m",
+        exporters=[FakeExporter("data.csv", TEXT)],
+        snapshot_format=snapshot_format,
+        storage=storage,
     )
     (record,) = snapshot.artifacts
     stored = stored_bytes(storage, "m", "data.csv.zst")
@@ -131,7 +135,9 @@ def test_existing_name_needs_overwrite(storage: SnapshotStorage) -> None:
     engine.create_snapshot("same", exporters=[FakeExporter("a", b"1")], storage=storage)
     with pytest.raises(SnapshotExistsError, match="'same' already exists"):
         engine.create_snapshot("same", exporters=[FakeExporter("a", b"2")], storage=storage)
-    engine.create_snapshot("same", exporters=[FakeExporter("b", b"3")], overwrite=True, storage=storage)
+    engine.create_snapshot(
+        "same", exporters=[FakeExporter("b", b"3")], overwrite=True, storage=storage
+    )
     received: dict[str, bytes] = {}
     engine.restore_snapshot("same", importers=importers(received), storage=storage)
     assert received == {"b.zst": b"3"}
@@ -143,11 +149,21 @@ def test_overwrite_across_formats_leaves_one_copy(
     storage: SnapshotStorage, first: SnapshotFormat, second: SnapshotFormat
 ) -> None:
     """Overwriting in the other format removes the old copy in the first format."""
-    engine.create_snapshot("x", exporters=[FakeExporter("a", b"1")], snapshot_format=first, storage=storage)
-    engine.create_snapshot("x", exporters=[FakeExporter("a", b"2")], snapshot_format=second, overwrite=True, storage=storage)
+    engine.create_snapshot(
+        "x", exporters=[FakeExporter("a", b"1")], snapshot_format=first, storage=storage
+    )
+    engine.create_snapshot(
+        "x",
+        exporters=[FakeExporter("a", b"2")],
+        snapshot_format=second,
+        overwrite=True,
+        storage=storage,
+    )
     listings = engine.list_snapshots(storage=storage)
     assert [(item.name, item.format) for item in listings] == [("x", second)]
-    assert storage.list("") == (["x.tar"] if second == "archive" else ["x/a.zst", "x/manifest.json"])
+    assert storage.list("") == (
+        ["x.tar"] if second == "archive" else ["x/a.zst", "x/manifest.json"]
+    )
 
 
 def test_failed_exporter_keeps_old_snapshot_and_leaves_nothing(storage: SnapshotStorage) -> None:
@@ -162,7 +178,10 @@ def test_failed_exporter_keeps_old_snapshot_and_leaves_nothing(storage: Snapshot
     before = sorted(storage.list(""))
     with pytest.raises(RuntimeError, match="disk full"):
         engine.create_snapshot(
-            "keep", exporters=[FakeExporter("a", b"new"), Broken("b", b"")], overwrite=True, storage=storage
+            "keep",
+            exporters=[FakeExporter("a", b"new"), Broken("b", b"")],
+            overwrite=True,
+            storage=storage,
         )
     assert sorted(storage.list("")) == before
     received: dict[str, bytes] = {}
@@ -178,14 +197,18 @@ def test_failed_first_backup_leaves_nothing(storage: SnapshotStorage) -> None:
             raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError):
-        engine.create_snapshot("new", exporters=[FakeExporter("a", b"1"), Broken("b", b"")], storage=storage)
+        engine.create_snapshot(
+            "new", exporters=[FakeExporter("a", b"1"), Broken("b", b"")], storage=storage
+        )
     assert storage.list("") == []
 
 
 def test_duplicate_and_unsafe_artifact_names_are_refused(storage: SnapshotStorage) -> None:
     """Two artifacts stored under one name, or a path-like name, fail before anything runs."""
     with pytest.raises(SnapshotIntegrityError, match="unique"):
-        engine.create_snapshot("d", exporters=[FakeExporter("a", b""), FakeExporter("a", b"")], storage=storage)
+        engine.create_snapshot(
+            "d", exporters=[FakeExporter("a", b""), FakeExporter("a", b"")], storage=storage
+        )
     with pytest.raises(SnapshotIntegrityError, match="plain name"):
         engine.create_snapshot("d", exporters=[FakeExporter("../a", b"")], storage=storage)
     with pytest.raises(SnapshotNameError):
@@ -216,12 +239,15 @@ def test_corrupt_artifact_aborts_before_any_importer_runs(
     data[offset] ^= 0xFF
     target.write_bytes(bytes(data))
     received: dict[str, bytes] = {}
-    with pytest.raises(SnapshotIntegrityError, match="'bad.zst' of snapshot 'c' is corrupt"):
+    with pytest.raises(SnapshotIntegrityError, match=r"'bad.zst' of snapshot 'c' is corrupt"):
         engine.restore_snapshot("c", importers=importers(received), storage=storage)
     assert received == {}
     report = engine.verify_snapshot("c", storage=storage)
     assert not report.ok
-    assert [(check.filename, check.ok) for check in report.checks] == [("good.zst", True), ("bad.zst", False)]
+    assert [(check.filename, check.ok) for check in report.checks] == [
+        ("good.zst", True),
+        ("bad.zst", False),
+    ]
 
 
 def test_truncated_artifact_is_reported_by_size(storage: SnapshotStorage, tmp_path: Path) -> None:
@@ -248,7 +274,9 @@ def test_restore_selects_types_and_rejects_absent_ones(storage: SnapshotStorage)
 
 def test_factory_returning_none_skips_the_record(storage: SnapshotStorage) -> None:
     """An importer factory that returns None skips that artifact."""
-    engine.create_snapshot("skip", exporters=[FakeExporter("a", b"1"), FakeExporter("b", b"2")], storage=storage)
+    engine.create_snapshot(
+        "skip", exporters=[FakeExporter("a", b"1"), FakeExporter("b", b"2")], storage=storage
+    )
     received: dict[str, bytes] = {}
 
     def factory(record: ArtifactRecord) -> CollectingImporter | None:
@@ -261,7 +289,9 @@ def test_factory_returning_none_skips_the_record(storage: SnapshotStorage) -> No
 def test_restore_defaults_to_the_newest(storage: SnapshotStorage) -> None:
     """Without a name, restore picks the most recently created snapshot."""
     engine.create_snapshot("older", exporters=[FakeExporter("a", b"old")], storage=storage)
-    engine.create_snapshot("newer", exporters=[FakeExporter("a", b"new")], snapshot_format="archive", storage=storage)
+    engine.create_snapshot(
+        "newer", exporters=[FakeExporter("a", b"new")], snapshot_format="archive", storage=storage
+    )
     received: dict[str, bytes] = {}
     assert engine.restore_snapshot(importers=importers(received), storage=storage).name == "newer"
     assert received == {"a.zst": b"new"}
@@ -276,11 +306,13 @@ def test_restore_of_empty_storage_is_not_found(storage: SnapshotStorage) -> None
 
 
 def test_list_shows_newest_first_then_unreadable(storage: SnapshotStorage) -> None:
-    """list_snapshots orders readable snapshots newest first and lists unreadable ones with errors."""
+    """list_snapshots orders readable snapshots newest first, then unreadable ones with errors."""
     import io
 
     engine.create_snapshot("one", exporters=[FakeExporter("a", b"1")], storage=storage)
-    engine.create_snapshot("two", exporters=[FakeExporter("a", b"2")], snapshot_format="archive", storage=storage)
+    engine.create_snapshot(
+        "two", exporters=[FakeExporter("a", b"2")], snapshot_format="archive", storage=storage
+    )
     storage.write("future/manifest.json", io.BytesIO(b'{"version": "2"}'))
     storage.write("broken/manifest.json", io.BytesIO(b"{not json"))
     storage.write("garbage.tar", io.BytesIO(b"not a tar"))
@@ -303,7 +335,9 @@ def test_list_shows_newest_first_then_unreadable(storage: SnapshotStorage) -> No
 def test_delete_removes_every_file_and_unknown_name_is_not_found(storage: SnapshotStorage) -> None:
     """delete_snapshot removes a snapshot in either format; a missing name is not found."""
     engine.create_snapshot("d1", exporters=[FakeExporter("a", b"1")], storage=storage)
-    engine.create_snapshot("d2", exporters=[FakeExporter("a", b"1")], snapshot_format="archive", storage=storage)
+    engine.create_snapshot(
+        "d2", exporters=[FakeExporter("a", b"1")], snapshot_format="archive", storage=storage
+    )
     engine.delete_snapshot("d1", storage=storage)
     engine.delete_snapshot("d2", storage=storage)
     assert storage.list("") == []
@@ -314,7 +348,9 @@ def test_delete_removes_every_file_and_unknown_name_is_not_found(storage: Snapsh
 def test_progress_reports_each_stage(storage: SnapshotStorage) -> None:
     """The progress callback hears export, store, fetch and restore events per artifact."""
     events: list[engine.ProgressEvent] = []
-    engine.create_snapshot("p", exporters=[FakeExporter("a", TEXT)], storage=storage, progress=events.append)
+    engine.create_snapshot(
+        "p", exporters=[FakeExporter("a", TEXT)], storage=storage, progress=events.append
+    )
     engine.restore_snapshot("p", importers=importers({}), storage=storage, progress=events.append)
     stages = {event.stage for event in events}
     assert stages == {"export", "store", "fetch", "restore"}
@@ -347,23 +383,36 @@ class ManifestFailingStorage(LocalFileSystemBackend):
 
 
 @pytest.mark.parametrize("first", [True, False])
-def test_failing_manifest_write_leaves_old_snapshot_and_no_debris(tmp_path: Path, first: bool) -> None:
+def test_failing_manifest_write_leaves_old_snapshot_and_no_debris(
+    tmp_path: Path, first: bool
+) -> None:
     """If the manifest cannot be stored, the new files are removed and any old snapshot stays."""
     if not first:
-        engine.create_snapshot("w", exporters=[FakeExporter("a", b"old")], storage=LocalFileSystemBackend(tmp_path / "store"))
+        engine.create_snapshot(
+            "w",
+            exporters=[FakeExporter("a", b"old")],
+            storage=LocalFileSystemBackend(tmp_path / "store"),
+        )
     before = sorted(LocalFileSystemBackend(tmp_path / "store").list(""))
     failing = ManifestFailingStorage(tmp_path / "store")
     with pytest.raises(OSError, match="no space"):
-        engine.create_snapshot("w", exporters=[FakeExporter("a", b"new")], overwrite=True, storage=failing)
+        engine.create_snapshot(
+            "w", exporters=[FakeExporter("a", b"new")], overwrite=True, storage=failing
+        )
     assert sorted(failing.list("")) == before
 
 
 def test_verify_reports_a_missing_artifact_file(storage: SnapshotStorage) -> None:
     """verify_snapshot reports a deleted artifact file instead of raising."""
-    engine.create_snapshot("v", exporters=[FakeExporter("a", b"1"), FakeExporter("b", b"2")], storage=storage)
+    engine.create_snapshot(
+        "v", exporters=[FakeExporter("a", b"1"), FakeExporter("b", b"2")], storage=storage
+    )
     storage.delete("v/b.zst")
     report = engine.verify_snapshot("v", storage=storage)
-    assert [(check.filename, check.ok) for check in report.checks] == [("a.zst", True), ("b.zst", False)]
+    assert [(check.filename, check.ok) for check in report.checks] == [
+        ("a.zst", True),
+        ("b.zst", False),
+    ]
     assert "missing" in report.checks[1].message
 
 

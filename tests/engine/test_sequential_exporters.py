@@ -44,7 +44,9 @@ def test_sequential_exporter_round_trip_through_a_pipe(
 ) -> None:
     """A sequential exporter gets a named pipe; its bytes and late metadata are kept."""
     exporter = PipeExporter("stream.bin", PAYLOAD)
-    snapshot = engine.create_snapshot("s", exporters=[exporter], snapshot_format=snapshot_format, storage=storage)
+    snapshot = engine.create_snapshot(
+        "s", exporters=[exporter], snapshot_format=snapshot_format, storage=storage
+    )
     assert exporter.got_pipe
     assert snapshot.artifacts[0].metadata == {"written": len(PAYLOAD), "compression": "zstd"}
     assert restore_fakes(storage, "s") == {"stream.bin.zst": PAYLOAD}
@@ -77,7 +79,9 @@ def test_failing_sequential_exporter_raises_and_leaves_nothing(
             raise RuntimeError(f"failed {when}")
 
     with pytest.raises(RuntimeError, match=f"failed {when}"):
-        engine.create_snapshot("f", exporters=[Failing("x.bin", b""), FakeExporter("y", b"y")], storage=local_storage)
+        engine.create_snapshot(
+            "f", exporters=[Failing("x.bin", b""), FakeExporter("y", b"y")], storage=local_storage
+        )
     assert local_storage.list("") == []
 
 

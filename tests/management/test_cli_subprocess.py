@@ -43,8 +43,15 @@ def test_readme_first_command_sequence(project: Project) -> None:
     listing = project.snapshots("list", check=True)
     assert listing.stdout.splitlines()[0].split()[:3] == ["NAME", "CREATED", "FORMAT"]
     assert len(_names(project)) == 1
-    info = json.loads(project.snapshots("info", _names(project)[0], "--format", "json", check=True).stdout)
-    assert sorted(a["type"] for a in info["artifacts"]) == ["database", "environment", "media", "notes"]
+    info = json.loads(
+        project.snapshots("info", _names(project)[0], "--format", "json", check=True).stdout
+    )
+    assert sorted(a["type"] for a in info["artifacts"]) == [
+        "database",
+        "environment",
+        "media",
+        "notes",
+    ]
 
 
 @pytest.mark.parametrize("snapshot_format", ["directory", "archive"])
@@ -67,8 +74,10 @@ def test_backup_then_full_restore_round_trip(project: Project, snapshot_format: 
     assert (project.var / "notes.txt").read_text() == "first notes\n"
 
 
-def test_chained_restore_only_media_with_merge_and_media_root(project: Project, tmp_path: Path) -> None:
-    """restore media --merge keeps extra files; --media-root restores elsewhere; the DB is untouched."""
+def test_chained_restore_only_media_with_merge_and_media_root(
+    project: Project, tmp_path: Path
+) -> None:
+    """restore media --merge keeps extra files; --media-root restores elsewhere; DB untouched."""
     project.snapshots("backup", "--name", "m", "database", "media", check=True)
     project.manage("shell", "-v0", "-c", EMPTY_DB, check=True)
     (project.var / "media" / "logo.svg").unlink()
@@ -80,7 +89,9 @@ def test_chained_restore_only_media_with_merge_and_media_root(project: Project, 
     assert _rows(project) == "0 0"
 
     elsewhere = tmp_path / "elsewhere"
-    project.snapshots("restore", "--name", "m", "--noinput", "media", "--media-root", str(elsewhere), check=True)
+    project.snapshots(
+        "restore", "--name", "m", "--noinput", "media", "--media-root", str(elsewhere), check=True
+    )
     assert (elsewhere / "logo.svg").exists()
 
 
@@ -120,26 +131,34 @@ def test_expected_failures_are_one_line(project: Project) -> None:
     assert_one_line_failure(project.snapshots("check"), "no snapshots")
     assert_one_line_failure(project.snapshots("info", "nope"), "nope")
     assert_one_line_failure(project.snapshots("delete", "nope", "--force"), "nope")
-    assert_one_line_failure(project.snapshots("backup", "--name", "bad name"), "invalid snapshot name")
+    assert_one_line_failure(
+        project.snapshots("backup", "--name", "bad name"), "invalid snapshot name"
+    )
     assert_one_line_failure(project.snapshots("backup", "--name", "x.tar"), "invalid snapshot name")
     assert_one_line_failure(
-        project.snapshots("backup", "database", "--databases", "nope"), "unknown database alias 'nope'"
+        project.snapshots("backup", "database", "--databases", "nope"),
+        "unknown database alias 'nope'",
     )
     assert_one_line_failure(
-        project.snapshots("backup", "media", "--media-root", str(project.var / "missing")), "not a directory"
+        project.snapshots("backup", "media", "--media-root", str(project.var / "missing")),
+        "not a directory",
     )
     assert_one_line_failure(
-        project.snapshots("backup", "database", "--connector", "no.such.Connector"), "no.such.Connector"
+        project.snapshots("backup", "database", "--connector", "no.such.Connector"),
+        "no.such.Connector",
     )
     project.snapshots("backup", "--name", "dbonly", "database", check=True)
     assert_one_line_failure(project.snapshots("restore", "--name", "nope", "--noinput"), "nope")
     assert_one_line_failure(
-        project.snapshots("restore", "--noinput", "database", "--databases", "nope"), "unknown database alias"
+        project.snapshots("restore", "--noinput", "database", "--databases", "nope"),
+        "unknown database alias",
     )
     assert_one_line_failure(
         project.snapshots("restore", "--noinput", "media"), "has no media artifact"
     )
-    assert_one_line_failure(project.snapshots("restore", "--noinput", "notes"), "has no notes artifact")
+    assert_one_line_failure(
+        project.snapshots("restore", "--noinput", "notes"), "has no notes artifact"
+    )
     assert_one_line_failure(project.snapshots("prune", "--duration", "30 days"), "--duration")
 
 
@@ -197,7 +216,9 @@ def test_check_reports_environment_differences(project: Project) -> None:
     strict = project.snapshots("check", "env", "--strict")
     assert strict.returncode == 1
     assert_one_line_failure(strict, "differs")
-    check_only = project.snapshots("restore", "--name", "env", "environment", "--check-only", check=True)
+    check_only = project.snapshots(
+        "restore", "--name", "env", "environment", "--check-only", check=True
+    )
     assert "surely-not-installed-package" in check_only.stdout
 
 
@@ -283,7 +304,9 @@ def test_shell_completion_of_names_aliases_and_subcommands(project: Project) -> 
 
 def test_terminal_prompts_and_progress(project: Project) -> None:
     """On a terminal, backup draws progress bars and restore asks before overwriting."""
-    status, shown = project.snapshots_on_terminal("backup", "--name", "t", "database", "environment")
+    status, shown = project.snapshots_on_terminal(
+        "backup", "--name", "t", "database", "environment"
+    )
     assert status == 0, shown
     plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown)
     assert re.search(r"export +requirements\.txt .* kB", plain), plain  # a bar with bytes

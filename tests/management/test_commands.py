@@ -80,7 +80,10 @@ def test_expected_failures_raise_command_error() -> None:
 def test_default_artifacts_drive_a_bare_backup(storage_dir: Path) -> None:
     """A bare backup runs exactly the DEFAULT_ARTIFACTS subcommands."""
     location = str(storage_dir)
-    storage = {"BACKEND": "django_snapshots.storage.LocalFileSystemBackend", "OPTIONS": {"location": location}}
+    storage = {
+        "BACKEND": "django_snapshots.storage.LocalFileSystemBackend",
+        "OPTIONS": {"location": location},
+    }
     with override_settings(SNAPSHOTS={"STORAGE": storage, "DEFAULT_ARTIFACTS": ["environment"]}):
         call("backup", "--name", "env-only")
         detail = json.loads(call("info", "env-only", "-f", "json"))
@@ -107,7 +110,10 @@ def test_prune_uses_settings_policy_unless_flags_are_given(storage_dir: Path) ->
     """prune applies SNAPSHOTS['PRUNE']; any flag replaces that policy entirely."""
     for name in ("a", "b", "c"):
         call("backup", "--name", name, "environment")
-    storage = {"BACKEND": "django_snapshots.storage.LocalFileSystemBackend", "OPTIONS": {"location": str(storage_dir)}}
+    storage = {
+        "BACKEND": "django_snapshots.storage.LocalFileSystemBackend",
+        "OPTIONS": {"location": str(storage_dir)},
+    }
     with override_settings(SNAPSHOTS={"STORAGE": storage, "PRUNE": {"KEEP": 2}}):
         dry = call("prune", "--dry-run")
         assert "Would delete 1 snapshot(s)." in dry and "keep=2" in dry

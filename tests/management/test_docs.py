@@ -25,7 +25,11 @@ def _documented() -> dict[tuple[str, ...], set[str]]:
     for index, match in enumerate(matches):
         end = matches[index + 1].start() if index + 1 < len(matches) else len(text)
         path = tuple(word for word in match.group(1).split() if word.islower())
-        rows = [line.split("|")[1] for line in text[match.end() : end].splitlines() if line.startswith("| `-")]
+        rows = [
+            line.split("|")[1]
+            for line in text[match.end() : end].splitlines()
+            if line.startswith("| `-")
+        ]
         sections[path] = {option for row in rows for option in OPTION.findall(row)}
     return sections
 

@@ -92,7 +92,9 @@ def test_location_is_created_on_demand(tmp_path: Path) -> None:
     assert stat.S_IMODE(location.stat().st_mode) == 0o700
 
 
-def test_relative_location_is_made_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_relative_location_is_made_absolute(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A relative location is fixed at construction, unaffected by later chdir."""
     monkeypatch.chdir(tmp_path)
     backend = LocalFileSystemBackend("snapshots")

@@ -325,9 +325,7 @@ class Command(TyperCommand):
             self.echo(f"{'ok  ' if check.ok else 'FAIL'}  {check.filename}: {check.message}")
         if not report.ok:
             failed = [check.filename for check in report.checks if not check.ok]
-            raise CommandError(
-                f"snapshot {report.name!r} failed verification: {', '.join(failed)}"
-            )
+            raise CommandError(f"snapshot {report.name!r} failed verification: {', '.join(failed)}")
         self.echo(f"Snapshot {report.name!r} is intact.")
 
 
@@ -366,4 +364,3 @@ def plan_pruning(
         now,
         tz=django_timezone.get_current_timezone(),
     )
-

@@ -22,7 +22,9 @@ class Order(models.Model):
     """An order placed by a customer."""
 
     id: models.BigAutoField[int, int] = models.BigAutoField(primary_key=True)
-    customer: models.ForeignKey[Customer, Customer] = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="orders")
+    customer: models.ForeignKey[Customer, Customer] = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="orders"
+    )
     total_cents: models.IntegerField[int, int] = models.IntegerField()
     placed_at: models.DateTimeField[datetime, datetime] = models.DateTimeField()
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Optional, Union, cast
+from typing import Annotated, Optional, cast
 
 import typer
 from django.conf import settings as django_settings
@@ -33,7 +33,7 @@ from django_snapshots.settings import SnapshotFormat, get_settings
 
 __all__ = ["SubcommandResult", "backup", "check_aliases"]
 
-SubcommandResult = Union[AnyArtifactExporter, Sequence[AnyArtifactExporter], None]
+SubcommandResult = AnyArtifactExporter | Sequence[AnyArtifactExporter] | None
 """What a backup subcommand returns: one exporter, several, or None for nothing."""
 
 
@@ -42,9 +42,7 @@ def check_aliases(aliases: Sequence[str]) -> list[str]:
     known = list(django_settings.DATABASES)
     for alias in aliases:
         if alias not in known:
-            raise CommandError(
-                f"unknown database alias {alias!r} (configured: {', '.join(known)})"
-            )
+            raise CommandError(f"unknown database alias {alias!r} (configured: {', '.join(known)})")
     return list(aliases)
 
 

@@ -86,9 +86,7 @@ def _records(snapshot: Snapshot, artifact_type: str) -> list[ArtifactRecord]:
     """Return the records of ``artifact_type``; raise if the snapshot has none."""
     records = [record for record in snapshot.artifacts if record.type == artifact_type]
     if not records:
-        raise SnapshotNotFoundError(
-            f"snapshot {snapshot.name!r} has no {artifact_type} artifact"
-        )
+        raise SnapshotNotFoundError(f"snapshot {snapshot.name!r} has no {artifact_type} artifact")
     return records
 
 
@@ -113,9 +111,7 @@ def restore(
     ] = None,
     noinput: Annotated[
         bool,
-        typer.Option(
-            "--noinput", "--no-input", "--force", help="Do not ask for confirmation."
-        ),
+        typer.Option("--noinput", "--no-input", "--force", help="Do not ask for confirmation."),
     ] = False,
     progress: ProgressOption = None,
 ) -> None:

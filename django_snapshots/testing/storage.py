@@ -1,27 +1,4 @@
-"""A behavioural test kit for storage backend authors.
-
-Subclass a contract in your own pytest test module, name the class ``Test...`` and
-implement :meth:`SnapshotStorageContract.make_storage`; pytest then runs every
-contract test against your backend::
-
-    from pathlib import Path
-
-    from django_snapshots.testing import AdvancedSnapshotStorageContract
-
-
-    class TestMyBackend(AdvancedSnapshotStorageContract):
-        def make_storage(self, tmp_path: Path) -> MyBackend:
-            return MyBackend(bucket=..., prefix=str(tmp_path))
-
-The contracts pin the behaviour the storage protocols document: byte-exact round
-trips (empty and binary files too), prefix semantics of ``list``, deleting a missing
-path, ``exists``, refusing escaping paths, a failed write keeping the old file,
-streaming large content in bounded chunks (and, for the advanced tier, streaming
-reads and writes, ``atomic_move``, ``recursive_list`` and ``sync``).
-
-Running the tests needs pytest (for the ``tmp_path`` fixture); importing this module
-does not: it imports nothing outside the standard library and django-snapshots.
-"""
+"""The storage contract: the behaviour every storage backend must have (see the package)."""
 
 from __future__ import annotations
 
