@@ -1,4 +1,4 @@
-"""The core app: validates the ``SNAPSHOTS`` setting when Django starts."""
+"""The core app: registers the built-in artifact types and the system checks."""
 
 from __future__ import annotations
 
@@ -14,9 +14,21 @@ class SnapshotsConfig(AppConfig):
     verbose_name: StrOrPromise = "Snapshots"
 
     def ready(self) -> None:
-        """Normalise and validate ``SNAPSHOTS`` so a bad value fails at startup."""
-        from django_snapshots.artifacts.builtin import register_builtin_artifact_types
-        from django_snapshots.settings import get_settings
+        """Register artifact types and checks; leave ``SNAPSHOTS`` normalised if valid.
 
-        get_settings()
+        A bad ``SNAPSHOTS`` never raises here: ``manage.py check`` reports it
+        (``snapshots.E0xx``) and the ``snapshots`` commands refuse to run.
+        """
+        from django.conf import settings
+
+        from django_snapshots import checks
+        from django_snapshots.artifacts.builtin import register_builtin_artifact_types
+        from django_snapshots.settings import get_settings, validate_settings
+
+        del checks  # imported for its @register side effect
         register_builtin_artifact_types()
+        normalised, problems = validate_settings(getattr(settings, "SNAPSHOTS", None))
+        if normalised is not None and not problems:
+            # As 0.1.0b1 does: code reading settings.SNAPSHOTS sees the normalised form.
+            settings.SNAPSHOTS = normalised
+            get_settings()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-__all__ = ["IsoDuration", "parse_duration"]
+__all__ = ["IsoDuration", "format_duration", "parse_duration"]
 
 _PATTERN: Final = re.compile(
     r"P(?!$)"
@@ -97,3 +97,14 @@ def parse_duration(text: str) -> IsoDuration:
     whole = {key: int(value) for key, value in parts.items() if value and key != "seconds"}
     seconds = float(parts["seconds"].replace(",", ".")) if parts["seconds"] else 0.0
     return IsoDuration(seconds=seconds, **whole)
+
+
+def format_duration(value: timedelta) -> str:
+    """Return a non-negative ``timedelta`` as ISO-8601 text, such as ``"P1DT2H"``."""
+    seconds_total = value.total_seconds()
+    if seconds_total < 0:
+        raise ValueError(f"a duration must not be negative, got {value}")
+    minutes, seconds = divmod(seconds_total, 60)
+    hours, minutes = divmod(int(minutes), 60)
+    days, hours = divmod(hours, 24)
+    return str(IsoDuration(days=days, hours=hours, minutes=minutes, seconds=seconds))

@@ -4,6 +4,7 @@ All of them derive from one root, so ``except SnapshotError`` catches any expect
 failure and lets genuine bugs through::
 
     SnapshotError
+    ├── SnapshotConfigurationError      a setting or a choice of artifacts cannot work
     ├── SnapshotStorageCapabilityError  a backend lacks an advanced operation
     ├── SnapshotPathError               a storage path is empty, absolute or escapes the root
     ├── SnapshotNameError               a snapshot name breaks the naming rule
@@ -22,6 +23,7 @@ Every message is one line that names what went wrong, so a command line can prin
 from __future__ import annotations
 
 __all__ = [
+    "SnapshotConfigurationError",
     "SnapshotConnectorError",
     "SnapshotEncryptionError",
     "SnapshotError",
@@ -40,6 +42,10 @@ class SnapshotError(Exception):
     """Root of every expected django-snapshots failure."""
 
 
+class SnapshotConfigurationError(SnapshotError):
+    """A setting, or the artifacts chosen for a backup, cannot work as given."""
+
+
 class SnapshotStorageCapabilityError(SnapshotError):
     """A storage backend lacks an operation of the advanced tier."""
 
@@ -54,6 +60,12 @@ class SnapshotNameError(SnapshotError):
 
 class SnapshotExistsError(SnapshotError):
     """A snapshot of that name already exists and overwriting was not asked for."""
+
+    def __init__(self, message: str, *, name: str | None = None) -> None:
+        """Record ``message`` and the ``name`` of the existing snapshot."""
+        super().__init__(message)
+        self.name: str | None = name
+        """The snapshot that exists (None where the raiser did not say)."""
 
 
 class SnapshotLockedError(SnapshotError):

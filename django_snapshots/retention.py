@@ -18,21 +18,79 @@ configuration can never delete a snapshot.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import datetime, timezone, tzinfo
-from typing import NamedTuple
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, fields
+from datetime import datetime, timedelta, timezone, tzinfo
+from typing import Any, NamedTuple
 
+from django_snapshots.durations import format_duration, parse_duration
 from django_snapshots.humanize import format_size
-from django_snapshots.settings import PruneConfig
+from django_snapshots.manifest import Snapshot
 
 __all__ = [
     "PruneCandidate",
+    "PruneConfig",
     "PruneDecision",
     "PrunePlan",
     "has_rules",
+    "plan_pruning",
     "select_for_pruning",
 ]
+
+
+@dataclass
+class PruneConfig:
+    """Which snapshots ``prune`` keeps; a snapshot kept by any rule survives.
+
+    The newest snapshot is always kept.
+    """
+
+    keep: int | None = None
+    """Keep the newest ``keep`` snapshots."""
+    duration: str | timedelta | None = None
+    """Keep snapshots younger than this ISO-8601 duration (``"P30D"``) or timedelta."""
+    max_size: int | None = None
+    """Keep the newest snapshots whose total size fits in ``max_size`` bytes."""
+    keep_daily: int | None = None
+    """Keep the newest snapshot of each of the last ``keep_daily`` days that have one."""
+    keep_weekly: int | None = None
+    """Keep the newest snapshot of each of the last ``keep_weekly`` ISO weeks that have one."""
+    keep_monthly: int | None = None
+    """Keep the newest snapshot of each of the last ``keep_monthly`` months that have one."""
+
+    def duration_cutoff(self, now: datetime) -> datetime | None:
+        """Return the oldest creation time the ``duration`` rule keeps, or None without one.
+
+        Raise ``ValueError`` if ``duration`` is a string that is not an ISO-8601 duration.
+        """
+        if self.duration is None:
+            return None
+        if isinstance(self.duration, timedelta):
+            return now - self.duration
+        return parse_duration(self.duration).before(now)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PruneConfig:
+        """Build a policy from a dict of its fields (keys case-insensitive, as 0.1.0b1).
+
+        Raise ``ValueError`` naming an unknown key.
+        """
+        names = {item.name for item in fields(cls)}
+        given: dict[str, Any] = {}
+        for key, value in data.items():
+            if str(key).lower() not in names:
+                raise ValueError(f"unknown PruneConfig key {key!r}")
+            given[str(key).lower()] = value
+        return cls(**given)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the policy as a ``PRUNE`` dict (upper-case keys); durations as ISO-8601."""
+        result: dict[str, Any] = {
+            item.name.upper(): getattr(self, item.name) for item in fields(self)
+        }
+        if isinstance(self.duration, timedelta):
+            result["DURATION"] = format_duration(self.duration)
+        return result
 
 
 class PruneCandidate(NamedTuple):
@@ -185,3 +243,12 @@ def select_for_pruning(
             )
         )
     return PrunePlan(decisions=tuple(decisions))
+
+
+def plan_pruning(
+    snapshots: Iterable[Snapshot], policy: PruneConfig, now: datetime, *, tz: tzinfo = timezone.utc
+) -> PrunePlan:
+    """Return the prune plan of the readable ``snapshots`` under ``policy`` at ``now``."""
+    return select_for_pruning(
+        [(snap.name, snap.created_at, snap.size) for snap in snapshots], policy, now, tz=tz
+    )

@@ -14,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import FileSystemStorage, InMemoryStorage
 from django.test import override_settings
 
+from django_snapshots.checks import check_settings
 from django_snapshots.settings import (
     PruneConfig,
     SnapshotSettings,
@@ -278,8 +279,16 @@ def test_bad_values_raise_one_line_naming_the_key(value: object, message: str) -
     assert message in text
 
 
-def test_bad_setting_fails_at_startup() -> None:
-    """The core AppConfig.ready() raises ImproperlyConfigured for a bad SNAPSHOTS."""
-    with override_settings(SNAPSHOTS={"SNAPSHOT_FORMAT": "zip"}):
+def test_bad_setting_is_reported_by_system_checks_not_by_startup() -> None:
+    """A bad SNAPSHOTS never raises from AppConfig.ready(); each bad key is a check error."""
+    bad = {"SNAPSHOT_FORMAT": "zip", "UNKNOWN": 1, "PRUNE": {"KEEP": -1}}
+    with override_settings(SNAPSHOTS=bad):
+        apps.get_app_config("snapshots").ready()
+        errors = check_settings()
         with pytest.raises(ImproperlyConfigured, match="SNAPSHOT_FORMAT"):
-            apps.get_app_config("snapshots").ready()
+            get_settings()
+    assert sorted((error.id, str(error.msg).split(":")[0]) for error in errors) == [
+        ("snapshots.E001", "SNAPSHOTS"),
+        ("snapshots.E003", "SNAPSHOTS['SNAPSHOT_FORMAT']"),
+        ("snapshots.E008", "SNAPSHOTS['PRUNE']['KEEP']"),
+    ]

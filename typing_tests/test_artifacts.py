@@ -36,6 +36,7 @@ from django_snapshots.artifacts import (
     media_exporters,
     media_importer_factory,
 )
+from django_snapshots.artifacts.environment import EnvironmentReport
 from django_snapshots.artifacts.registry import ArtifactType, ExportersFactory, ImporterFactory
 from django_snapshots.connectors import (
     DatabaseConnector,
@@ -64,7 +65,7 @@ def builtin_importers_satisfy_the_protocols() -> None:
     """Each built-in importer is an ArtifactImporter (and so an AnyArtifactImporter)."""
     database: ArtifactImporter = DatabaseArtifactImporter("default")
     media: ArtifactImporter = MediaArtifactImporter("/srv/media", mode="merge")
-    environment: AnyArtifactImporter = EnvironmentArtifactImporter(check_only=True)
+    environment: AnyArtifactImporter = EnvironmentArtifactImporter(current=[])
     directory: AnyArtifactImporter = DirectoryArtifactImporter("/srv/static", "static")
     assert_type(database.restore(Path("x")), None)
     assert_type(media.artifact_type, str)
@@ -90,8 +91,8 @@ def helpers_are_typed(record: ArtifactRecord) -> None:
     assert_type(media_exporters("/srv/media"), list[MediaArtifactExporter])
     assert_type(database_importer_factory(["default"])(record), DatabaseArtifactImporter | None)
     assert_type(media_importer_factory(mode="merge")(record), MediaArtifactImporter)
-    environment = environment_importer_factory(check_only=True)(record)
-    assert_type(environment.check_only, bool)
+    environment = environment_importer_factory()(record)
+    assert_type(environment.report, EnvironmentReport | None)
     assert_type(environment.diff, EnvironmentDiff | None)
     diff = diff_environment(["a==1"], ["a==2"])
     assert_type(diff.changed, list[PackageChange])

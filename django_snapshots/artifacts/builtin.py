@@ -1,12 +1,23 @@
-"""Registration of the built-in artifact types (database, media, environment)."""
+"""Registration of the built-in artifact types (database, media, environment).
+
+Each type declares what the engine and the CLI need to know about it: how a bare
+backup makes its exporters, how a restore makes importers, how to describe what a
+restore overwrites, and (environment) that restoring only reports and that its file
+provides the manifest's ``pip`` lines.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
 
 from django_snapshots.artifacts.database import (
     DATABASE_ARTIFACT_TYPE,
     database_exporters,
     database_importer_factory,
 )
+from django_snapshots.artifacts.directory import DirectoryArtifactImporter
 from django_snapshots.artifacts.environment import (
     ENVIRONMENT_ARTIFACT_TYPE,
     EnvironmentArtifactExporter,
@@ -17,14 +28,61 @@ from django_snapshots.artifacts.media import (
     media_exporters,
     media_importer_factory,
 )
-from django_snapshots.artifacts.protocols import AnyArtifactExporter
+from django_snapshots.artifacts.protocols import AnyArtifactExporter, AnyArtifactImporter
 from django_snapshots.artifacts.registry import ArtifactType, register_artifact_type
+from django_snapshots.manifest import ArtifactRecord
 
-__all__ = ["builtin_artifact_types", "register_builtin_artifact_types"]
+__all__ = [
+    "builtin_artifact_types",
+    "describe_database",
+    "describe_database_alias",
+    "describe_environment",
+    "describe_media",
+    "read_pip_lines",
+    "register_builtin_artifact_types",
+]
+
+_MAX_PIP_BYTES = 4 * 1024 * 1024
+"""An environment file larger than this is not copied into the manifest."""
 
 
 def _environment_exporters() -> list[AnyArtifactExporter]:
     return [EnvironmentArtifactExporter()]
+
+
+def describe_database_alias(alias: str) -> str:
+    """Return which database restoring ``alias`` overwrites (engine and name)."""
+    config = settings.DATABASES.get(alias)
+    if config is None:
+        return f"database {alias!r} (not configured here)"
+    return f"database {alias!r} ({config['ENGINE'].rsplit('.', 1)[-1]} {config.get('NAME', '')})"
+
+
+def describe_database(record: ArtifactRecord, importer: AnyArtifactImporter) -> str:
+    """Describe the database a database record's restore overwrites."""
+    return describe_database_alias(str(record.metadata.get("database", "?")))
+
+
+def describe_media(record: ArtifactRecord, importer: AnyArtifactImporter) -> str:
+    """Describe the media directory a media restore replaces or merges into."""
+    if not isinstance(importer, DirectoryArtifactImporter):
+        return f"media ({type(importer).__name__})"
+    if importer.mode == "merge":
+        return f"media root {importer.directory} (merged: files absent from the snapshot are kept)"
+    return f"media root {importer.directory} (replaced)"
+
+
+def describe_environment(record: ArtifactRecord, importer: AnyArtifactImporter) -> str:
+    """Say that restoring the environment only reports."""
+    return "environment: report only, nothing is changed"
+
+
+def read_pip_lines(plain: Path) -> list[str] | None:
+    """Return the ``pip freeze`` lines of an environment file (None if it is too large)."""
+    if plain.stat().st_size >= _MAX_PIP_BYTES:
+        return None
+    text = plain.read_text(errors="replace")
+    return [line for line in text.splitlines() if line.strip()]
 
 
 def builtin_artifact_types() -> list[ArtifactType]:
@@ -36,10 +94,22 @@ def builtin_artifact_types() -> list[ArtifactType]:
     restores by reporting the difference.
     """
     return [
-        ArtifactType(DATABASE_ARTIFACT_TYPE, database_exporters, database_importer_factory()),
-        ArtifactType(MEDIA_ARTIFACT_TYPE, media_exporters, media_importer_factory()),
         ArtifactType(
-            ENVIRONMENT_ARTIFACT_TYPE, _environment_exporters, environment_importer_factory()
+            DATABASE_ARTIFACT_TYPE,
+            database_exporters,
+            database_importer_factory(),
+            describe=describe_database,
+        ),
+        ArtifactType(
+            MEDIA_ARTIFACT_TYPE, media_exporters, media_importer_factory(), describe=describe_media
+        ),
+        ArtifactType(
+            ENVIRONMENT_ARTIFACT_TYPE,
+            _environment_exporters,
+            environment_importer_factory(),
+            describe=describe_environment,
+            report_only=True,
+            pip_lines=read_pip_lines,
         ),
     ]
 

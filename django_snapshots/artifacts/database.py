@@ -8,7 +8,7 @@ connector's metadata holds its ``"format"``). The importer restores with the con
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ __all__ = [
     "DATABASE_ARTIFACT_TYPE",
     "DatabaseArtifactExporter",
     "DatabaseArtifactImporter",
+    "DatabaseImporterFactory",
     "database_exporters",
     "database_importer_factory",
 ]
@@ -72,8 +73,8 @@ class DatabaseArtifactExporter:
 class DatabaseArtifactImporter:
     """Restore one database alias from a dump, with a given connector."""
 
-    artifact_type: str
-    """Always ``"database"``."""
+    artifact_type: str = DATABASE_ARTIFACT_TYPE
+    """Always ``"database"`` (also readable on the class, as in 0.1.0b1)."""
     db_alias: str
     """The ``DATABASES`` alias restored."""
     connector: DatabaseConnector
@@ -86,7 +87,6 @@ class DatabaseArtifactImporter:
 
         Prefer :meth:`from_record`, which uses the connector that wrote the dump.
         """
-        self.artifact_type = DATABASE_ARTIFACT_TYPE
         self.db_alias = db_alias
         self.connector = get_connector(db_alias, connector)
 
@@ -123,21 +123,35 @@ def database_exporters(
     return [DatabaseArtifactExporter(alias, connector) for alias in aliases]
 
 
-def database_importer_factory(
-    databases: Collection[str] | None = None,
-) -> Callable[[ArtifactRecord], DatabaseArtifactImporter | None]:
+class DatabaseImporterFactory:
+    """Make the importers of the database records of chosen aliases (default: every one)."""
+
+    databases: frozenset[str] | None
+    """The aliases restored; None restores every alias the snapshot holds."""
+
+    def __init__(self, databases: Collection[str] | None = None) -> None:
+        """Restore only ``databases`` (default: every alias)."""
+        self.databases = None if databases is None else frozenset(databases)
+
+    def __call__(self, record: ArtifactRecord) -> DatabaseArtifactImporter | None:
+        """Return the importer of ``record``, or None for an alias that was not chosen."""
+        alias = record.metadata.get("database")
+        if self.databases is not None and alias not in self.databases:
+            return None
+        return DatabaseArtifactImporter.from_record(record)
+
+    def missing(self, records: list[ArtifactRecord]) -> list[str]:
+        """Return a line for each chosen alias that no record dumps."""
+        present = {record.metadata.get("database") for record in records}
+        chosen = sorted(self.databases or ())
+        return [f"dump of database {alias!r}" for alias in chosen if alias not in present]
+
+
+def database_importer_factory(databases: Collection[str] | None = None) -> DatabaseImporterFactory:
     """Return an importer factory restoring only ``databases`` (default: every alias).
 
     Records of other aliases are skipped. The factory raises
     :class:`~django_snapshots.SnapshotConnectorError` for a selected alias this project
     does not define, or whose recorded connector cannot be loaded.
     """
-    selected = None if databases is None else frozenset(databases)
-
-    def factory(record: ArtifactRecord) -> DatabaseArtifactImporter | None:
-        alias = record.metadata.get("database")
-        if selected is not None and alias not in selected:
-            return None
-        return DatabaseArtifactImporter.from_record(record)
-
-    return factory
+    return DatabaseImporterFactory(databases)

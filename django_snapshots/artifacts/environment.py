@@ -188,10 +188,8 @@ class EnvironmentArtifactImporter:
     logged, and passed to ``report`` if given.
     """
 
-    artifact_type: str
-    """Always ``"environment"``."""
-    check_only: bool
-    """Tell the caller to stop after the comparison and restore nothing else."""
+    artifact_type: str = ENVIRONMENT_ARTIFACT_TYPE
+    """Always ``"environment"`` (also readable on the class, as in 0.1.0b1)."""
     report: EnvironmentReport | None
     """Called with the difference after each :meth:`restore`."""
     diff: EnvironmentDiff | None
@@ -199,13 +197,10 @@ class EnvironmentArtifactImporter:
 
     def __init__(
         self,
-        check_only: bool = False,
         report: EnvironmentReport | None = None,
         current: Sequence[str] | None = None,
     ) -> None:
         """Compare against ``current`` lines (default: ``pip freeze`` at restore time)."""
-        self.artifact_type = ENVIRONMENT_ARTIFACT_TYPE
-        self.check_only = check_only
         self.report = report
         self.diff = None
         self._current = None if current is None else list(current)
@@ -231,11 +226,11 @@ class EnvironmentArtifactImporter:
 
 
 def environment_importer_factory(
-    check_only: bool = False, report: EnvironmentReport | None = None
+    report: EnvironmentReport | None = None,
 ) -> Callable[[ArtifactRecord], EnvironmentArtifactImporter]:
-    """Return an importer factory making comparing importers with these options."""
+    """Return an importer factory making comparing importers that call ``report``."""
 
     def factory(record: ArtifactRecord) -> EnvironmentArtifactImporter:
-        return EnvironmentArtifactImporter(check_only=check_only, report=report)
+        return EnvironmentArtifactImporter(report=report)
 
     return factory

@@ -1,14 +1,20 @@
 """Which artifact types exist: the built-in ones and any a third-party app registers.
 
-An :class:`ArtifactType` says how a bare backup makes its exporters and how a restore
-makes an importer for one manifest record. Apps register theirs in
-``AppConfig.ready()`` with :func:`register_artifact_type`.
+An :class:`ArtifactType` says how a bare backup makes its exporters, how a restore
+makes an importer for one manifest record, how to tell the user what that restore
+overwrites, and what the type does differently (it only reports on restore; it
+provides the manifest's ``pip`` lines). The engine reads these declarations and
+knows no artifact type by name. Apps register theirs in ``AppConfig.ready()`` with
+:func:`register_artifact_type`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+
+from typing_extensions import Protocol, runtime_checkable
 
 from django_snapshots.artifacts.protocols import AnyArtifactExporter, AnyArtifactImporter
 from django_snapshots.manifest import ArtifactRecord
@@ -17,7 +23,12 @@ __all__ = [
     "ArtifactType",
     "ExportersFactory",
     "ImporterFactory",
+    "PipLinesReader",
+    "RestoreDescriber",
+    "SelectiveImporterFactory",
+    "artifact_type",
     "artifact_types",
+    "describe_generically",
     "register_artifact_type",
     "unregister_artifact_type",
 ]
@@ -29,14 +40,50 @@ ImporterFactory = Callable[[ArtifactRecord], "AnyArtifactImporter | None"]
 """Return the importer for one manifest record, or None to skip that record."""
 
 
+@runtime_checkable
+class SelectiveImporterFactory(Protocol):
+    """An importer factory restoring chosen parts, that can say which parts are absent."""
+
+    def __call__(self, record: ArtifactRecord) -> AnyArtifactImporter | None:
+        """Return the importer of ``record``, or None to skip it."""
+        ...
+
+    def missing(self, records: list[ArtifactRecord]) -> list[str]:
+        """Return what was asked for that ``records`` (all of this type) lack, e.g.
+        ``["dump of database 'x'"]``; empty when everything is there."""
+        ...
+
+
+RestoreDescriber = Callable[[ArtifactRecord, "AnyArtifactImporter"], str]
+"""Return one line telling the user what restoring a record with an importer overwrites."""
+
+PipLinesReader = Callable[[Path], "list[str] | None"]
+"""Return the manifest's ``pip`` lines read from an artifact's plain file (None: cannot)."""
+
+
+def describe_generically(record: ArtifactRecord, importer: AnyArtifactImporter) -> str:
+    """Describe a restore of a type that declares no describer."""
+    return f"{record.type} artifact {record.filename}"
+
+
 @dataclass(frozen=True)
 class ArtifactType:
-    """One kind of artifact: its name and how to export and import it."""
+    """One kind of artifact: its name, how to export and import it, how it differs."""
 
     name: str
-    """The manifest ``type`` and the backup/restore subcommand name."""
+    """The manifest ``type``, and also the name of its backup/restore subcommands and of
+    its ``DEFAULT_ARTIFACTS`` entry."""
     exporters: ExportersFactory
+    """Makes the exporters a bare backup runs."""
     importer: ImporterFactory
+    """Makes the importer of one manifest record (None skips the record)."""
+    describe: RestoreDescriber = describe_generically
+    """Tells the user what a restore overwrites (the confirmation text)."""
+    report_only: bool = False
+    """Restoring changes nothing, it only reports: it runs beside the other importers."""
+    pip_lines: PipLinesReader | None = None
+    """Reads the manifest's ``pip`` lines from this type's plain file, sparing the engine
+    a ``pip freeze`` of its own."""
 
 
 _REGISTRY: dict[str, ArtifactType] = {}
@@ -55,3 +102,8 @@ def unregister_artifact_type(name: str) -> None:
 def artifact_types() -> dict[str, ArtifactType]:
     """Return the registered artifact types by name, in registration order."""
     return dict(_REGISTRY)
+
+
+def artifact_type(name: str) -> ArtifactType | None:
+    """Return the registered artifact type called ``name``, or None."""
+    return _REGISTRY.get(name)

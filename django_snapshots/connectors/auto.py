@@ -31,6 +31,7 @@ __all__ = [
     "get_connector_class",
     "get_connector_for_alias",
     "load_connector",
+    "resolve_connector",
 ]
 
 ENGINE_CONNECTORS: Final[Mapping[str, str]] = MappingProxyType(
@@ -57,12 +58,12 @@ def connector_path(connector: DatabaseConnector) -> str:
     return f"{kind.__module__}.{kind.__qualname__}"
 
 
-def _import(dotted_path: str) -> object:
+def _import(dotted_path: str, noun: str = "connector ") -> object:
     """Import ``dotted_path``; a failure (such as a missing driver) is a connector error."""
     try:
         imported: object = import_string(dotted_path)
     except ImportError as error:
-        raise SnapshotConnectorError(f"cannot import connector {dotted_path!r}: {error}") from None
+        raise SnapshotConnectorError(f"cannot import {noun}{dotted_path!r}: {error}") from None
     return imported
 
 
@@ -73,20 +74,49 @@ def load_connector(dotted_path: str) -> DatabaseConnector:
     (for example a missing driver), built, or does not implement
     :class:`~django_snapshots.connectors.protocols.DatabaseConnector`.
     """
-    imported = _import(dotted_path)
+    return _load(dotted_path, "connector ")
+
+
+def _load(dotted_path: str, noun: str) -> DatabaseConnector:
+    """Do :func:`load_connector`'s work; ``noun`` prefixes the path in messages."""
+    imported = _import(dotted_path, noun)
     if isinstance(imported, type):
         try:
-            imported = imported()
+            imported = cast("object", imported())
         except Exception as error:  # noqa: BLE001 - user code may raise anything
             raise SnapshotConnectorError(
-                f"building connector {dotted_path!r} failed: {type(error).__name__}: {error}"
+                f"building {noun}{dotted_path!r} failed: {type(error).__name__}: {error}"
             ) from None
-    problems = check_conformance(imported, DatabaseConnector)
-    if problems:
+    if noun:
+        problems = check_conformance(imported, DatabaseConnector)
+        if problems:
+            raise SnapshotConnectorError(
+                f"{dotted_path!r} is not a DatabaseConnector: {'; '.join(problems)}"
+            )
+        return cast("DatabaseConnector", imported)
+    return resolve_connector(imported)
+
+
+def resolve_connector(value: object) -> DatabaseConnector:
+    """Return the connector ``value`` names: a dotted path (class or instance) or an instance.
+
+    Raise :class:`~django_snapshots.SnapshotConnectorError` (one line) if it cannot be
+    imported or built, is a class rather than an instance, or does not conform.
+    """
+    if isinstance(value, str):
+        return _load(value, "")
+    if isinstance(value, type):
         raise SnapshotConnectorError(
-            f"{dotted_path!r} is not a DatabaseConnector: {'; '.join(problems)}"
+            f"{value.__qualname__} is a class; give an instance or a dotted path"
         )
-    return cast("DatabaseConnector", imported)
+    problems = check_conformance(value, DatabaseConnector)
+    if problems:
+        kind: type = type(value)
+        raise SnapshotConnectorError(
+            f"{kind.__module__}.{kind.__qualname__} does not conform to DatabaseConnector: "
+            + "; ".join(problems)
+        )
+    return cast("DatabaseConnector", value)
 
 
 def auto_connector_path(engine: str) -> str:

@@ -1,31 +1,35 @@
-"""What every ``snapshots`` subcommand shares: errors, prompts, progress, completion.
+"""The plugin API of the ``snapshots`` command: what every subcommand shares.
 
-Third-party apps that add ``backup``/``restore`` subcommands use these helpers too, so
-their subcommands behave like the built-in ones: one-line errors, the same
-confirmation rules and the same shell completion.
+Third-party apps that add ``backup``/``restore`` subcommands import from here (and the
+group objects from the backup and restore apps), so their subcommands behave like the
+built-in ones: one-line errors, the same confirmation rules and options, the same
+shell completion. This module imports no command module, so nothing imports back.
 """
 
 from __future__ import annotations
 
 import sys
-import threading
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from types import TracebackType
-from typing import TYPE_CHECKING, Annotated, Any, Optional, TypeVar, cast
+from typing import TYPE_CHECKING, Annotated, Any, Optional, TypeVar, Union, cast
 
 import typer
 from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError
 
-from django_snapshots.engine import ProgressCallback, ProgressEvent
+from django_snapshots.artifacts.environment import EnvironmentDiff, diff_environment, pip_freeze
+from django_snapshots.artifacts.protocols import AnyArtifactExporter, ArtifactExporterBase
+from django_snapshots.artifacts.registry import ImporterFactory
 from django_snapshots.exceptions import SnapshotError
 from django_snapshots.humanize import format_size
+from django_snapshots.management.progress import ProgressDisplay, progress_display
+from django_snapshots.manifest import Snapshot
 
 if TYPE_CHECKING:
-    from django_snapshots.management.commands.snapshots import Command as CommandSelf
+    from django_typer.management import TyperCommand as CommandSelf
 else:
     # Typer turns every annotated parameter into a CLI parameter, ``self`` included,
     # before django-typer drops it; it must therefore see a type it knows.
@@ -35,17 +39,21 @@ __all__ = [
     "CommandSelf",
     "DatabasesOption",
     "ForceOption",
+    "NoInputOption",
     "ProgressDisplay",
     "ProgressOption",
+    "RestoreSelection",
     "SnapshotNameArgument",
+    "SubcommandResult",
     "complete_database_aliases",
     "complete_snapshot_names",
     "confirm",
     "finalizer",
+    "flatten_exporters",
     "format_age",
     "format_size",
-    "newest_snapshot_name",
     "progress_display",
+    "report_pip_diff",
     "snapshot_errors",
 ]
 
@@ -104,81 +112,16 @@ def confirm(question: str, *, assume_yes: bool, flag: str = "--noinput") -> None
         raise CommandError("cancelled")
 
 
-class ProgressDisplay:
-    """Show engine progress as rich progress bars with bytes and throughput.
-
-    Use it as a context manager and pass :attr:`callback` to the engine. The
-    callback is thread-safe, as the engine requires.
-    """
-
-    def __init__(self) -> None:
-        """Prepare an idle display writing to stderr."""
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            DownloadColumn,
-            Progress,
-            TaskID,
-            TextColumn,
-            TimeRemainingColumn,
-            TransferSpeedColumn,
-        )
-
-        self._lock: threading.Lock = threading.Lock()
-        self._tasks: dict[tuple[str, str], TaskID] = {}
-        self._progress: Progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            DownloadColumn(),
-            TransferSpeedColumn(),
-            TimeRemainingColumn(),
-            console=Console(file=sys.stderr),
-        )
-
-    def __enter__(self) -> ProgressDisplay:
-        """Start drawing."""
-        self._progress.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        """Stop drawing, leaving the final state on screen (finished bars full)."""
-        if exc is None:
-            with self._lock:
-                for task in self._progress.tasks:
-                    if task.total is None:
-                        self._progress.update(task.id, total=task.completed)
-        self._progress.stop()
-
-    def callback(self, event: ProgressEvent) -> None:
-        """Update the bar of ``event``'s artifact and stage."""
-        key = (event.stage, event.filename)
-        with self._lock:
-            task = self._tasks.get(key)
-            if task is None:
-                task = self._progress.add_task(
-                    f"{event.stage:<8} {event.filename}", total=event.total
-                )
-                self._tasks[key] = task
-            self._progress.update(task, completed=event.done, total=event.total)
-
-
-@contextmanager
-def progress_display(wanted: bool | None) -> Generator[ProgressCallback | None, None, None]:
-    """Yield a progress callback, or None when no progress should be shown.
-
-    ``wanted`` None means: show progress only when stderr is a terminal.
-    """
-    show = sys.stderr.isatty() if wanted is None else wanted
-    if not show:
-        yield None
-        return
-    with ProgressDisplay() as display:
-        yield display.callback
+def report_pip_diff(echo: Callable[[str], object], snap: Snapshot) -> EnvironmentDiff:
+    """Print how the running environment differs from ``snap``'s, and return the diff."""
+    diff = diff_environment(snap.pip, pip_freeze())
+    if diff.is_empty:
+        echo(f"Environment matches snapshot {snap.name!r}.")
+        return diff
+    echo(f"Environment differs from snapshot {snap.name!r} (- only in snapshot, + only here):")
+    for line in diff.lines():
+        echo(f"  {line}")
+    return diff
 
 
 def complete_snapshot_names(incomplete: str) -> list[str]:
@@ -210,6 +153,12 @@ ForceOption = Annotated[
 ]
 """The flag that skips a confirmation prompt (required on a non-terminal)."""
 
+NoInputOption = Annotated[
+    bool,
+    typer.Option("--noinput", "--no-input", "--force", help="Do not ask for confirmation."),
+]
+"""The confirmation flag of ``restore``; its subcommands accept it too."""
+
 ProgressOption = Annotated[
     Optional[bool],  # noqa: UP045
     typer.Option(
@@ -230,12 +179,47 @@ DatabasesOption = Annotated[
 """Repeatable ``--databases ALIAS`` that completes configured aliases."""
 
 
-def newest_snapshot_name() -> str:
-    """Return the name of the newest readable snapshot in storage."""
-    from django_snapshots.engine import list_snapshots
-    from django_snapshots.exceptions import SnapshotNotFoundError
+SubcommandResult = Union[AnyArtifactExporter, Sequence[AnyArtifactExporter], None]  # noqa: UP007 - a runtime alias
+"""What a backup subcommand returns: one exporter, several, or None for nothing."""
 
-    for listing in list_snapshots():
-        if listing.snapshot is not None:
-            return listing.name
-    raise SnapshotNotFoundError("no snapshots in storage")
+
+def flatten_exporters(results: Sequence[object]) -> list[AnyArtifactExporter]:
+    """Flatten backup subcommands' results into one list of exporters."""
+    exporters: list[AnyArtifactExporter] = []
+    for result in results:
+        items: Sequence[object]
+        if result is None:
+            items = []
+        elif isinstance(result, (list, tuple)):
+            items = cast("Sequence[object]", result)
+        else:
+            items = [result]
+        for item in items:
+            if not isinstance(item, ArtifactExporterBase):
+                raise CommandError(f"a backup subcommand returned {item!r}, not an exporter")
+            exporters.append(cast("AnyArtifactExporter", item))
+    return exporters
+
+
+@dataclass(frozen=True)
+class RestoreSelection:
+    """One restore subcommand's choice: an artifact type and how to restore it.
+
+    The engine checks that the snapshot holds what was chosen and describes what the
+    restore overwrites (the artifact type's ``describe``); ``overwrites`` replaces that
+    description where a subcommand knows better.
+    """
+
+    artifact_type: str
+    """The manifest ``type`` of the artifacts to restore."""
+    importer: ImporterFactory
+    """Makes the importer of each record of that type (None skips a record)."""
+    overwrites: list[str] | Callable[[Snapshot], list[str]] = field(default_factory=list[str])
+    """Lines telling the user what the restore will replace (or a function of the
+    snapshot returning them); empty: the artifact type describes it."""
+    report_only: bool = False
+    """True when the subcommand only reports and skips every other restore."""
+    check: Callable[[Snapshot], None] | None = None
+    """Raises if the snapshot lacks what was asked for; runs before confirmation."""
+    noinput: bool = False
+    """The subcommand was given the confirmation flag (``--noinput``)."""

@@ -75,8 +75,8 @@ def test_importer_never_fails_on_an_unreadable_file(tmp_path: Path) -> None:
     assert importer.diff is None
 
 
-def test_factory_builds_check_only_importers() -> None:
-    """The factory passes check-only mode and the report callback to its importers."""
+def test_factory_passes_the_report_callback(tmp_path: Path) -> None:
+    """The factory's importers call its report callback with the difference."""
     record = ArtifactRecord(
         type="environment",
         filename="requirements.txt",
@@ -84,7 +84,11 @@ def test_factory_builds_check_only_importers() -> None:
         checksum="sha256:00",
         created_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
     )
-    importer = environment_importer_factory(check_only=True)(record)
+    reports: list[EnvironmentDiff] = []
+    importer = environment_importer_factory(report=reports.append)(record)
     assert isinstance(importer, EnvironmentArtifactImporter)
-    assert importer.check_only
-    assert not environment_importer_factory()(record).check_only
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("surely-not-installed-package==1.0\n")
+    importer.restore(requirements)
+    assert [diff.removed for diff in reports] == [["surely-not-installed-package==1.0"]]
+    assert environment_importer_factory()(record).report is None

@@ -14,6 +14,7 @@ import zstandard
 
 from django_snapshots import engine
 from django_snapshots.exceptions import (
+    SnapshotConfigurationError,
     SnapshotExistsError,
     SnapshotIntegrityError,
     SnapshotNameError,
@@ -49,13 +50,13 @@ def importers(received: dict[str, bytes], *types: str) -> dict[str, Any]:
 
 def stored_bytes(storage: SnapshotStorage, name: str, filename: str) -> bytes:
     """Return a stored artifact's bytes, whichever format holds it."""
-    from django_snapshots import containers
+    from django_snapshots import layout
 
-    (location,) = containers.locate(storage, name)
+    (location,) = layout.locate(storage, name)
     if location.format == "directory":
-        with containers.open_artifact(storage, location, filename) as stream:
+        with layout.open_artifact(storage, location, filename) as stream:
             return stream.read()
-    for _, stream in containers.iter_archive_members(storage, name, [filename]):
+    for _, stream in layout.iter_archive_members(storage, name, [filename]):
         return stream.read()
     raise AssertionError("unreachable")
 
@@ -205,11 +206,11 @@ def test_failed_first_backup_leaves_nothing(storage: SnapshotStorage) -> None:
 
 def test_duplicate_and_unsafe_artifact_names_are_refused(storage: SnapshotStorage) -> None:
     """Two artifacts stored under one name, or a path-like name, fail before anything runs."""
-    with pytest.raises(SnapshotIntegrityError, match="unique"):
+    with pytest.raises(SnapshotConfigurationError, match="unique"):
         engine.create_snapshot(
             "d", exporters=[FakeExporter("a", b""), FakeExporter("a", b"")], storage=storage
         )
-    with pytest.raises(SnapshotIntegrityError, match="plain name"):
+    with pytest.raises(SnapshotNameError, match="plain name"):
         engine.create_snapshot("d", exporters=[FakeExporter("../a", b"")], storage=storage)
     with pytest.raises(SnapshotNameError):
         engine.create_snapshot("bad name", exporters=[FakeExporter("a", b"")], storage=storage)
@@ -363,7 +364,7 @@ def test_settings_metadata_and_name_template_are_used(
     storage: SnapshotStorage, settings: Any
 ) -> None:
     """Without a name the SNAPSHOT_NAME template is rendered; METADATA lands in the manifest."""
-    snapshots = dict(settings.SNAPSHOTS)
+    snapshots = settings.SNAPSHOTS.to_dict()
     snapshots["METADATA"] = {"env": "test"}
     snapshots["SNAPSHOT_NAME"] = "auto-{timestamp_utc}"
     settings.SNAPSHOTS = snapshots

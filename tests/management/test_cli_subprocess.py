@@ -125,7 +125,7 @@ def test_overwrite_replaces_an_existing_snapshot(project: Project) -> None:
 
 def test_expected_failures_are_one_line(project: Project) -> None:
     """Empty storage, unknown names and aliases, invalid names: one stderr line, non-zero exit."""
-    assert project.snapshots("list", check=True).stdout.strip() == "No snapshots in storage."
+    assert project.snapshots("list", check=True).stdout.strip() == "No snapshots found."
     assert_one_line_failure(project.snapshots("restore", "--noinput"), "no snapshots")
     assert_one_line_failure(project.snapshots("verify"), "no snapshots")
     assert_one_line_failure(project.snapshots("check"), "no snapshots")

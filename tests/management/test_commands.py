@@ -28,7 +28,7 @@ def _names() -> list[str]:
 
 def test_list_on_empty_storage() -> None:
     """list says so when storage is empty, and json gives an empty array."""
-    assert call("list").strip() == "No snapshots in storage."
+    assert call("list").strip() == "No snapshots found."
     assert json.loads(call("list", "--format", "json")) == []
 
 

@@ -11,16 +11,18 @@ from __future__ import annotations
 import builtins
 import importlib
 import json
+import sys
 from collections.abc import Callable
 from datetime import datetime, timezone
+from types import TracebackType
 from typing import Annotated, Any, Literal, Optional, cast
 
+import click
 import typer
 from django.core.management import CommandError
 from django.utils import timezone as django_timezone
 from django_typer.management import TyperCommand, command
 
-from django_snapshots.artifacts.environment import EnvironmentDiff, diff_environment, pip_freeze
 from django_snapshots.durations import parse_duration
 from django_snapshots.engine import (
     SnapshotListing,
@@ -36,14 +38,27 @@ from django_snapshots.management.cli import (
     confirm,
     format_age,
     format_size,
-    newest_snapshot_name,
+    report_pip_diff,
     snapshot_errors,
 )
-from django_snapshots.manifest import Snapshot
-from django_snapshots.retention import PrunePlan, has_rules, select_for_pruning
-from django_snapshots.settings import PruneConfig, get_settings
+from django_snapshots.retention import PruneConfig, has_rules, plan_pruning
+from django_snapshots.settings import get_settings
 
-__all__ = ["Command", "InfoFormat", "ListFormat", "plan_pruning", "report_pip_diff"]
+__all__ = ["Command", "InfoFormat", "ListFormat"]
+
+_DJANGO_OPTIONS = frozenset(
+    {
+        "--settings",
+        "--pythonpath",
+        "--traceback",
+        "--verbosity",
+        "-v",
+        "--no-color",
+        "--force-color",
+        "--skip-checks",
+    }
+)
+"""Django's own options, which only work straight after ``snapshots``."""
 
 
 ListFormat = Literal["table", "json", "yaml"]
@@ -76,14 +91,49 @@ def _table(rows: builtins.list[builtins.list[str]], right: set[int]) -> builtins
     ]
 
 
+def _usage_line(error: click.UsageError) -> str:
+    """Return the one line a usage error prints: what is wrong and, if known, the fix."""
+    if isinstance(error, click.NoSuchOption) and error.option_name in _DJANGO_OPTIONS:
+        return (
+            f"{error.option_name} is one of Django's options: put it straight after "
+            f"'snapshots' (manage.py snapshots {error.option_name} ... <subcommand> ...)"
+        )
+    return " ".join(error.format_message().split())
+
+
 class Command(TyperCommand):
     """Back up, restore and manage snapshots of databases, media and environment."""
 
     def execute(self, *args: Any, **options: Any) -> str | None:
         """Run the command; report any expected failure as one line, not a traceback."""
         with snapshot_errors():
+            try:
+                get_settings()
+            except CommandError:
+                raise
+            except Exception as error:  # noqa: BLE001 - refused below in one line
+                raise CommandError(
+                    f"{' '.join(str(error).split())} (manage.py check lists every problem)"
+                ) from None
             run = cast("Callable[..., str | None]", super().execute)
-            return run(*args, **options)
+            # The checks of other apps are not this command's business, and Django would
+            # print ours as a multi-line report: a bad SNAPSHOTS was refused above in one line.
+            return run(*args, **{**options, "skip_checks": True})
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_val: BaseException | None,
+        exc_tb: TracebackType | None,
+    ) -> Literal[True] | None:
+        """Print a command-line usage error as one line instead of a help page."""
+        from_cli = getattr(self, "_called_from_command_line", False)
+        parent: Any = super()  # django-typer leaves __exit__ untyped
+        if isinstance(exc_val, click.UsageError) and from_cli:
+            parent.__exit__(None, None, None)
+            self.stderr.write(f"Error: {_usage_line(exc_val)}")
+            sys.exit(2)
+        return cast("Literal[True] | None", parent.__exit__(exc_type, exc_val, exc_tb))
 
     @command(help="List the snapshots in storage, newest first.")
     def list(
@@ -108,7 +158,7 @@ class Command(TyperCommand):
             self.echo(dump(data, sort_keys=False, allow_unicode=True), nl=False)
             return
         if not listings:
-            self.echo("No snapshots in storage.")
+            self.echo("No snapshots found.")
             return
         rows = [["NAME", "CREATED", "FORMAT", "ARTIFACTS", "SIZE", "HOST"]]
         for item in listings:
@@ -166,6 +216,7 @@ class Command(TyperCommand):
                 [record.type, record.filename, format_size(record.size), record.checksum, details]
             )
         self.echo("")
+        self.echo(f"Artifacts ({len(snap.artifacts)}):")
         for line in _table(rows, right={2}):
             self.echo(line)
 
@@ -173,7 +224,7 @@ class Command(TyperCommand):
     def delete(
         self,
         name: Annotated[
-            Optional[str],  # noqa: UP045 - typer needs Optional at runtime on 3.9
+            Optional[str],  # noqa: UP045
             typer.Argument(help="Snapshot name.", autocompletion=complete_snapshot_names),
         ] = None,
         all_snapshots: Annotated[
@@ -191,7 +242,7 @@ class Command(TyperCommand):
         else:
             names = [listing.name for listing in list_snapshots()]
             if not names:
-                self.echo("No snapshots in storage.")
+                self.echo("No snapshots found.")
                 return
         question = (
             f"Delete snapshot {name!r}?"
@@ -264,10 +315,17 @@ class Command(TyperCommand):
             _check_duration(duration)
         policy = flags if has_rules(flags) else (get_settings().prune or PruneConfig())
         if not has_rules(policy):
-            self.echo("No prune policy: set SNAPSHOTS['PRUNE'] or pass --keep/--duration/...")
+            self.echo(
+                "No prune policy configured: set SNAPSHOTS['PRUNE'] or pass --keep/--duration/..."
+            )
             return
         listings = list_snapshots()
-        plan = plan_pruning(listings, policy, datetime.now(timezone.utc))
+        plan = plan_pruning(
+            [listing.snapshot for listing in listings if listing.snapshot is not None],
+            policy,
+            datetime.now(timezone.utc),
+            tz=django_timezone.get_current_timezone(),
+        )
         for listing in listings:
             if listing.snapshot is None:
                 self.echo(
@@ -302,8 +360,8 @@ class Command(TyperCommand):
         ] = False,
     ) -> None:
         """Compare the running environment with a snapshot's pip freeze."""
-        snap = get_snapshot(name if name is not None else newest_snapshot_name())
-        diff = report_pip_diff(self, snap)
+        snap = get_snapshot(name)
+        diff = report_pip_diff(self.echo, snap)
         if strict and not diff.is_empty:
             raise CommandError(
                 f"environment differs from snapshot {snap.name!r} "
@@ -320,7 +378,7 @@ class Command(TyperCommand):
         name: SnapshotNameArgument = None,
     ) -> None:
         """Re-hash every artifact of a snapshot; fail on any mismatch."""
-        report = verify_snapshot(name if name is not None else newest_snapshot_name())
+        report = verify_snapshot(name)
         for check in report.checks:
             self.echo(f"{'ok  ' if check.ok else 'FAIL'}  {check.filename}: {check.message}")
         if not report.ok:
@@ -329,38 +387,9 @@ class Command(TyperCommand):
         self.echo(f"Snapshot {report.name!r} is intact.")
 
 
-def report_pip_diff(command: TyperCommand, snap: Snapshot) -> EnvironmentDiff:
-    """Print how the running environment differs from ``snap``'s, and return the diff."""
-    diff = diff_environment(snap.pip, pip_freeze())
-    if diff.is_empty:
-        command.echo(f"Environment matches snapshot {snap.name!r}.")
-        return diff
-    command.echo(
-        f"Environment differs from snapshot {snap.name!r} (- only in snapshot, + only here):"
-    )
-    for line in diff.lines():
-        command.echo(f"  {line}")
-    return diff
-
-
 def _check_duration(duration: str) -> None:
     """Raise ``CommandError`` unless ``duration`` is an ISO-8601 duration."""
     try:
         parse_duration(duration)
     except ValueError as error:
         raise CommandError(f"--duration: {error}") from None
-
-
-def plan_pruning(
-    listings: builtins.list[SnapshotListing], policy: PruneConfig, now: datetime
-) -> PrunePlan:
-    """Return the prune plan of the readable ``listings`` under ``policy``."""
-    readable: builtins.list[Snapshot] = [
-        listing.snapshot for listing in listings if listing.snapshot is not None
-    ]
-    return select_for_pruning(
-        [(snap.name, snap.created_at, snap.size) for snap in readable],
-        policy,
-        now,
-        tz=django_timezone.get_current_timezone(),
-    )

@@ -3,65 +3,38 @@
 Each artifact subcommand (``database``, ``media``, ``environment`` and any a
 third-party app adds with ``@backup.command()``) returns the exporters it wants in
 the snapshot. After the chain, ``_run_backup`` hands them all to
-:func:`django_snapshots.engine.create_snapshot`. A bare ``backup`` runs the subcommands named
-by ``DEFAULT_ARTIFACTS``, or every subcommand of the group.
+:func:`django_snapshots.engine.create_snapshot`. A bare ``backup`` takes the
+artifact types the engine's :func:`~django_snapshots.engine.default_artifact_names`
+chooses (``DEFAULT_ARTIFACTS``, or every registered one).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Optional, cast
+from typing import Annotated, Optional
 
 import typer
 from django.conf import settings as django_settings
 from django.core.management import CommandError
 
-from django_snapshots.artifacts.protocols import AnyArtifactExporter, ArtifactExporterBase
-from django_snapshots.engine import create_snapshot as engine_backup
+from django_snapshots.artifacts.protocols import AnyArtifactExporter
+from django_snapshots.engine import check_database_aliases, create_snapshot, default_exporters
+from django_snapshots.exceptions import SnapshotExistsError
+from django_snapshots.layout import SnapshotFormat
 from django_snapshots.management.cli import (
     CommandSelf,
     DatabasesOption,
     ProgressOption,
+    SubcommandResult,
     finalizer,
+    flatten_exporters,
     format_size,
     progress_display,
 )
 from django_snapshots.management.commands.snapshots import Command
 from django_snapshots.naming import validate_name
-from django_snapshots.settings import SnapshotFormat, get_settings
 
-__all__ = ["SubcommandResult", "backup", "check_aliases"]
-
-SubcommandResult = AnyArtifactExporter | Sequence[AnyArtifactExporter] | None
-"""What a backup subcommand returns: one exporter, several, or None for nothing."""
-
-
-def check_aliases(aliases: Sequence[str]) -> list[str]:
-    """Return ``aliases`` if all are in ``settings.DATABASES``; raise ``CommandError`` if not."""
-    known = list(django_settings.DATABASES)
-    for alias in aliases:
-        if alias not in known:
-            raise CommandError(f"unknown database alias {alias!r} (configured: {', '.join(known)})")
-    return list(aliases)
-
-
-def _flatten(results: Sequence[object]) -> list[AnyArtifactExporter]:
-    """Flatten the subcommands' results into one list of exporters."""
-    exporters: list[AnyArtifactExporter] = []
-    for result in results:
-        items: Sequence[object]
-        if result is None:
-            items = []
-        elif isinstance(result, (list, tuple)):
-            items = cast("Sequence[object]", result)
-        else:
-            items = [result]
-        for item in items:
-            if not isinstance(item, ArtifactExporterBase):
-                raise CommandError(f"a backup subcommand returned {item!r}, not an exporter")
-            exporters.append(item)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
-    return exporters
+__all__ = ["SubcommandResult", "backup"]
 
 
 @Command.group(
@@ -94,17 +67,7 @@ def backup(
         validate_name(name)
     if ctx.invoked_subcommand is not None:
         return None
-    children = self.get_subcommand("backup").children
-    wanted = get_settings().default_artifacts
-    if wanted is None:
-        wanted = list(children)
-    unknown = [each for each in wanted if each not in children]
-    if unknown:
-        raise CommandError(
-            f"DEFAULT_ARTIFACTS names unknown backup subcommand(s): {', '.join(unknown)} "
-            f"(available: {', '.join(children)})"
-        )
-    return _flatten([children[each]() for each in wanted])
+    return default_exporters()
 
 
 @finalizer(backup)
@@ -117,22 +80,19 @@ def _run_backup(
     progress: bool | None = None,
 ) -> None:
     """Write one snapshot holding every exporter the chain collected."""
-    exporters = _flatten(results)
-    if not exporters:
-        raise CommandError("nothing to back up: no subcommand produced an artifact")
-    seen: set[str] = set()
-    for exporter in exporters:
-        if exporter.filename in seen:
-            raise CommandError(f"two artifacts would both be stored as {exporter.filename!r}")
-        seen.add(exporter.filename)
     with progress_display(progress) as callback:
-        snapshot = engine_backup(
-            name,
-            exporters=exporters,
-            overwrite=overwrite,
-            snapshot_format=snapshot_format,
-            progress=callback,
-        )
+        try:
+            snapshot = create_snapshot(
+                name,
+                exporters=flatten_exporters(results),
+                overwrite=overwrite,
+                snapshot_format=snapshot_format,
+                progress=callback,
+            )
+        except SnapshotExistsError as error:
+            raise CommandError(
+                f"snapshot {error.name!r} already exists; pass --overwrite to replace it"
+            ) from None
     self.echo(
         f"Created snapshot {snapshot.name!r}: {len(snapshot.artifacts)} artifact(s), "
         f"{format_size(snapshot.size)}."
@@ -151,7 +111,7 @@ def database(
     """Return one database exporter per selected alias."""
     from django_snapshots.artifacts.database import database_exporters
 
-    aliases = check_aliases(databases) if databases else list(django_settings.DATABASES)
+    aliases = check_database_aliases(databases) if databases else list(django_settings.DATABASES)
     return list(database_exporters(aliases, connector=connector))
 
 

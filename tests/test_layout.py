@@ -10,13 +10,14 @@ from typing import IO, Any
 
 import pytest
 
-from django_snapshots import containers
-from django_snapshots.containers import Location
+from django_snapshots import layout
 from django_snapshots.exceptions import (
     SnapshotIntegrityError,
+    SnapshotNameError,
     SnapshotNotFoundError,
     SnapshotVersionError,
 )
+from django_snapshots.layout import Location
 from django_snapshots.manifest import ArtifactRecord, Snapshot
 from django_snapshots.storage.local import LocalFileSystemBackend
 
@@ -70,7 +71,7 @@ def test_archive_puts_manifest_first_then_files(tmp_path: Path) -> None:
     (tmp_path / "a.zst").write_bytes(b"A" * 1000)
     (tmp_path / "b.txt").write_bytes(b"B" * 513)
     manifest = make_snapshot("s", {"a.zst": b"", "b.txt": b""}).to_json()
-    containers.write_archive(
+    layout.write_archive(
         storage, "s", manifest, [("a.zst", tmp_path / "a.zst"), ("b.txt", tmp_path / "b.txt")]
     )
     with tarfile.open(storage.location / "s.tar") as tar:
@@ -86,10 +87,10 @@ def test_reading_an_archive_manifest_reads_only_its_start(tmp_path: Path) -> Non
     storage = CountingStorage(tmp_path / "store")
     big = tmp_path / "big.zst"
     big.write_bytes(b"\0" * (8 * 1024 * 1024))
-    containers.write_archive(
+    layout.write_archive(
         storage, "s", make_snapshot("s", {"big.zst": b""}).to_json(), [("big.zst", big)]
     )
-    snapshot = containers.read_manifest(storage, Location("s", "archive"))
+    snapshot = layout.read_manifest(storage, Location("s", "archive"))
     assert snapshot.artifacts[0].filename == "big.zst"
     assert storage.read_bytes < 1024 * 1024
 
@@ -103,7 +104,7 @@ def test_archive_not_starting_with_manifest_is_refused(tmp_path: Path) -> None:
         tar.addfile(info, io.BytesIO(b""))
     storage.write("s.tar", io.BytesIO(buffer.getvalue()))
     with pytest.raises(SnapshotIntegrityError, match=r"does not start with 'manifest.json'"):
-        containers.read_manifest(storage, Location("s", "archive"))
+        layout.read_manifest(storage, Location("s", "archive"))
 
 
 def test_unknown_manifest_version_raises_version_error(tmp_path: Path) -> None:
@@ -111,36 +112,32 @@ def test_unknown_manifest_version_raises_version_error(tmp_path: Path) -> None:
     storage = LocalFileSystemBackend(tmp_path / "store")
     storage.write("s/manifest.json", io.BytesIO(b'{"version": "9"}'))
     with pytest.raises(SnapshotVersionError, match="snapshot 's'"):
-        containers.read_manifest(storage, Location("s", "directory"))
+        layout.read_manifest(storage, Location("s", "directory"))
 
 
 def test_manifest_name_is_taken_from_the_location(tmp_path: Path) -> None:
     """A renamed snapshot reports its stored name, not the one in its manifest."""
     storage = LocalFileSystemBackend(tmp_path / "store")
     storage.write("renamed/manifest.json", io.BytesIO(make_snapshot("original", {}).to_json()))
-    assert containers.read_manifest(storage, Location("renamed", "directory")).name == "renamed"
+    assert layout.read_manifest(storage, Location("renamed", "directory")).name == "renamed"
 
 
 def test_iter_archive_members_yields_wanted_and_reports_missing(tmp_path: Path) -> None:
     """Archive members are matched by exact name; a wanted file the tar lacks is an error."""
     storage = LocalFileSystemBackend(tmp_path / "store")
     (tmp_path / "a").write_bytes(b"aa")
-    containers.write_archive(
-        storage, "s", make_snapshot("s", {}).to_json(), [("a", tmp_path / "a")]
-    )
-    got = {
-        name: stream.read() for name, stream in containers.iter_archive_members(storage, "s", ["a"])
-    }
+    layout.write_archive(storage, "s", make_snapshot("s", {}).to_json(), [("a", tmp_path / "a")])
+    got = {name: stream.read() for name, stream in layout.iter_archive_members(storage, "s", ["a"])}
     assert got == {"a": b"aa"}
     with pytest.raises(SnapshotNotFoundError, match="missing artifact file"):
-        list(containers.iter_archive_members(storage, "s", ["a", "b"]))
+        list(layout.iter_archive_members(storage, "s", ["a", "b"]))
 
 
 @pytest.mark.parametrize("filename", ["../x", "a/b", ".lock", ".staging", "manifest.json", ""])
 def test_unsafe_artifact_file_names_are_refused(filename: str) -> None:
     """Artifact file names must be one plain component that cannot clash with reserved names."""
-    with pytest.raises(SnapshotIntegrityError):
-        containers.check_artifact_filename(filename)
+    with pytest.raises(SnapshotNameError):
+        layout.check_artifact_filename(filename)
 
 
 def test_scan_groups_paths_by_snapshot_name(tmp_path: Path) -> None:
@@ -156,7 +153,7 @@ def test_scan_groups_paths_by_snapshot_name(tmp_path: Path) -> None:
         ".hidden/x",
     ]:
         storage.write(path, io.BytesIO(b""))
-    states = containers.scan(storage)
+    states = layout.scan(storage)
     assert sorted(states) == ["a", "d", "l", "p"]
     assert states["d"].manifest and states["a"].archive and states["p"].staged_manifest
     assert states["l"].locks and not states["l"].locations
@@ -178,7 +175,7 @@ def test_publish_staged_rolls_forward_and_removes_old_files(tmp_path: Path) -> N
     storage.write(
         "s/.staging/manifest.json", io.BytesIO(make_snapshot("s", {"a.zst": b"new"}).to_json())
     )
-    containers.publish_staged(storage, "s")
+    layout.publish_staged(storage, "s")
     assert storage.list("s/") == ["s/a.zst", "s/manifest.json"]
     assert storage.read("s/a.zst").read() == b"new"
 
@@ -193,11 +190,11 @@ def test_committed_staging_is_readable_midway_through_publishing(tmp_path: Path)
     )
     storage.delete("s/manifest.json")
     storage.atomic_move("s/.staging/a.zst", "s/a.zst")  # the crash happened here
-    (location,) = containers.locate(storage, "s")
+    (location,) = layout.locate(storage, "s")
     assert location.staged
-    assert containers.open_artifact(storage, location, "a.zst").read() == b"newA"
-    assert containers.open_artifact(storage, location, "b.zst").read() == b"newB"
-    containers.recover(storage, "s")
+    assert layout.open_artifact(storage, location, "a.zst").read() == b"newA"
+    assert layout.open_artifact(storage, location, "b.zst").read() == b"newB"
+    layout.recover(storage, "s")
     assert storage.list("s/") == ["s/a.zst", "s/b.zst", "s/manifest.json"]
 
 
@@ -205,7 +202,7 @@ def test_recover_removes_uncommitted_staging_but_keeps_old_snapshot(tmp_path: Pa
     """Staged files without a staged manifest are debris; the old snapshot stays whole."""
     storage = LocalFileSystemBackend(tmp_path / "store")
     _staged(storage, {"a.zst": b"old"}, {"a.zst": b"half"})
-    containers.recover(storage, "s")
+    layout.recover(storage, "s")
     assert storage.list("s/") == ["s/a.zst", "s/manifest.json"]
     assert storage.read("s/a.zst").read() == b"old"
 
@@ -215,5 +212,5 @@ def test_recover_removes_a_directory_without_manifest(tmp_path: Path) -> None:
     storage = LocalFileSystemBackend(tmp_path / "store")
     storage.write("s/a.zst", io.BytesIO(b"half"))
     storage.write("s/.lock/entry", io.BytesIO(b""))
-    containers.recover(storage, "s")
+    layout.recover(storage, "s")
     assert storage.list("s/") == ["s/.lock/entry"]

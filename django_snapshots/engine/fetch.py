@@ -1,0 +1,208 @@
+"""Fetching stored artifacts: hash, size-check and decompress them, or only re-hash.
+
+A restore downloads every selected artifact into scratch, hashing the stored bytes
+as they arrive and decompressing on the fly; the plain file is handed on only once
+size and checksum match the manifest record. ``verify`` re-hashes without keeping
+anything.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import zlib
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import IO, Any
+
+import zstandard
+
+from django_snapshots import layout
+from django_snapshots.engine.produce import MAX_WORKERS
+from django_snapshots.engine.types import ArtifactCheck, ProgressCallback, byte_hook
+from django_snapshots.exceptions import SnapshotIntegrityError, SnapshotNotFoundError
+from django_snapshots.layout import Location
+from django_snapshots.manifest import ArtifactRecord, Snapshot
+from django_snapshots.storage.protocols import SnapshotStorage
+from django_snapshots.streams import (
+    CODEC_SUFFIXES,
+    Codec,
+    HashingReader,
+    HashingWriter,
+    binary,
+    decompressing_writer,
+    detect_codec,
+    iter_chunks,
+)
+
+__all__ = ["check_all", "fetch_all", "mismatch"]
+
+
+def _plain_name(record: ArtifactRecord, codec: Codec) -> str:
+    """Return the file name an importer receives: the stored name without its codec suffix."""
+    suffix = CODEC_SUFFIXES[codec]
+    if suffix and record.filename.endswith(suffix):
+        return record.filename[: -len(suffix)]
+    return record.filename
+
+
+def mismatch(record: ArtifactRecord, size: int, checksum: str) -> str | None:
+    """Return what is wrong with a fetched artifact, or None if it matches its record."""
+    if size != record.size:
+        return f"size {size} bytes, manifest says {record.size}"
+    if checksum != record.checksum:
+        return f"checksum {checksum}, manifest says {record.checksum}"
+    return None
+
+
+class _Discard(io.RawIOBase):
+    """A sink that drops what is written (hashing goes on after a decompression error)."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        return len(memoryview(data).cast("B"))
+
+
+def _prepend(head: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    """Yield ``head`` (if any) and then everything of ``rest``."""
+    if head:
+        yield head
+    yield from rest
+
+
+def _fetch(
+    name: str,
+    record: ArtifactRecord,
+    source: IO[bytes],
+    scratch: Path,
+    progress: ProgressCallback | None,
+) -> Path:
+    """Hash, size-check and decompress one stored artifact into scratch; return the plain file."""
+    head = source.read(4)
+    codec = detect_codec(record.metadata, head)
+    # One folder per artifact: plain names of two records can never collide.
+    folder = Path(tempfile.mkdtemp(dir=scratch))
+    plain = folder / _plain_name(record, codec)
+    failure: str | None = None
+    broken: Exception | None = None
+    with open(plain, "wb") as out:
+        decompressor = decompressing_writer(out, codec)
+        hasher = HashingWriter(
+            decompressor, byte_hook(progress, "fetch", record.filename, record.size)
+        )
+        for chunk in _prepend(head, iter_chunks(source)):
+            if hasher.size + len(chunk) > record.size:
+                failure = f"it holds more than the {record.size} bytes its manifest records"
+                break
+            try:
+                hasher.write(chunk)
+            except (zstandard.ZstdError, zlib.error) as error:
+                # Keep hashing, so the message says whether the bytes differ from the record.
+                broken = error
+                hasher.sink = _Discard()
+        if failure is None and broken is None:
+            try:
+                decompressor.close()
+            except (zstandard.ZstdError, zlib.error) as error:
+                broken = error
+    if failure is None:
+        failure = mismatch(record, hasher.size, hasher.checksum)
+    if failure is None and broken is not None:
+        failure = f"it cannot be decompressed ({codec}): {broken}"
+    if failure is not None:
+        raise SnapshotIntegrityError(
+            f"artifact {record.filename!r} of snapshot {name!r} is corrupt: {failure}"
+        )
+    return plain
+
+
+def _each_stored(
+    storage: SnapshotStorage,
+    location: Location,
+    records: list[ArtifactRecord],
+    handle: Callable[[ArtifactRecord, IO[bytes]], Any],
+) -> dict[str, Any]:
+    """Call ``handle`` with every record's stored stream; return the results by file name.
+
+    An archive is read once, front to back; a directory snapshot's files concurrently.
+    """
+    if location.format == "archive":
+        by_name = {record.filename: record for record in records}
+        return {
+            filename: handle(by_name[filename], stream)
+            for filename, stream in layout.iter_archive_members(storage, location.name, by_name)
+        }
+
+    def one(record: ArtifactRecord) -> Any:
+        with layout.open_artifact(storage, location, record.filename) as stream:
+            return handle(record, stream)
+
+    workers = max(1, min(MAX_WORKERS, len(records)))
+    with ThreadPoolExecutor(workers, thread_name_prefix="snapshot-fetch") as pool:
+        futures = {record.filename: pool.submit(one, record) for record in records}
+        return {filename: future.result() for filename, future in futures.items()}
+
+
+def fetch_all(
+    storage: SnapshotStorage,
+    location: Location,
+    snapshot: Snapshot,
+    records: list[ArtifactRecord],
+    scratch: Path,
+    progress: ProgressCallback | None,
+) -> dict[str, Path]:
+    """Download and verify every record into scratch; return plain files by stored name."""
+
+    def handle(record: ArtifactRecord, stream: IO[bytes]) -> Path:
+        return _fetch(snapshot.name, record, stream, scratch, progress)
+
+    return _each_stored(storage, location, records, handle)
+
+
+def _hash_stream(
+    record: ArtifactRecord, stream: IO[bytes], progress: ProgressCallback | None
+) -> ArtifactCheck:
+    reader = HashingReader(stream, byte_hook(progress, "verify", record.filename, record.size))
+    for _ in iter_chunks(binary(reader)):
+        if reader.size > record.size:
+            break
+    problem = mismatch(record, reader.size, reader.checksum)
+    return ArtifactCheck(record.filename, problem is None, problem or "ok")
+
+
+def check_all(
+    storage: SnapshotStorage,
+    location: Location,
+    snapshot: Snapshot,
+    progress: ProgressCallback | None,
+) -> list[ArtifactCheck]:
+    """Re-hash every artifact of ``snapshot``; report problems instead of raising them."""
+    records = snapshot.artifacts
+    checks: dict[str, ArtifactCheck] = {}
+    if location.format == "archive":
+        by_name = {record.filename: record for record in records}
+        try:
+            for filename, stream in layout.iter_archive_members(storage, location.name, by_name):
+                checks[filename] = _hash_stream(by_name[filename], stream, progress)
+        except SnapshotNotFoundError:
+            pass
+        except SnapshotIntegrityError as error:
+            for record in records:
+                checks.setdefault(
+                    record.filename, ArtifactCheck(record.filename, False, str(error))
+                )
+    else:
+        for record in records:
+            try:
+                with layout.open_artifact(storage, location, record.filename) as stream:
+                    checks[record.filename] = _hash_stream(record, stream, progress)
+            except (SnapshotNotFoundError, SnapshotIntegrityError) as error:
+                checks[record.filename] = ArtifactCheck(record.filename, False, str(error))
+    return [
+        checks.get(record.filename)
+        or ArtifactCheck(record.filename, False, "missing from the snapshot")
+        for record in records
+    ]
