@@ -7,13 +7,17 @@ django-snapshots 0.1.0b1 does. Keys this release does not know are kept in
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Final, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 from django_snapshots.exceptions import SnapshotIntegrityError, SnapshotVersionError
+
+if TYPE_CHECKING:
+    from django_snapshots.storage.protocols import SnapshotStorage
 
 __all__ = ["MANIFEST_FILENAME", "MANIFEST_VERSION", "ArtifactRecord", "Snapshot"]
 
@@ -229,3 +233,22 @@ class Snapshot:
     def to_json(self) -> bytes:
         """Return the bytes of ``manifest.json``."""
         return json.dumps(self.to_dict(), indent=2).encode()
+
+    def to_storage(self, storage: SnapshotStorage) -> None:
+        """Write this manifest to ``storage`` as ``<name>/manifest.json`` (as 0.1.0b1 does).
+
+        Only the manifest is written; a backup writes it last, after the artifacts.
+        """
+        from django_snapshots.layout import manifest_path, put
+
+        put(storage, manifest_path(self.name), io.BytesIO(self.to_json()))
+
+    @classmethod
+    def from_storage(cls, storage: SnapshotStorage, name: str) -> Snapshot:
+        """Read the manifest of snapshot ``name`` from ``storage``, in either format.
+
+        Raise :class:`~django_snapshots.SnapshotNotFoundError` if there is none.
+        """
+        from django_snapshots.engine.catalog import resolve
+
+        return resolve(storage, name)[1]

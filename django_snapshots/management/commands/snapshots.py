@@ -9,6 +9,7 @@ The ``backup`` and ``restore`` groups are added by the ``django_snapshots.backup
 from __future__ import annotations
 
 import builtins
+import contextlib
 import importlib
 import json
 import sys
@@ -91,14 +92,29 @@ def _table(rows: builtins.list[builtins.list[str]], right: set[int]) -> builtins
     ]
 
 
-def _usage_line(error: click.UsageError) -> str:
+def _click_classes(name: str) -> tuple[type[Exception], ...]:
+    """Return click's exception class ``name`` and typer's vendored copy, where it has one."""
+    found: list[type[Exception]] = [getattr(click, name)]
+    with contextlib.suppress(ImportError):
+        vendored = importlib.import_module("typer._click.exceptions")
+        found.append(getattr(vendored, name))
+    return tuple(found)
+
+
+_USAGE_ERRORS = _click_classes("UsageError")
+_NO_SUCH_OPTION = _click_classes("NoSuchOption")
+
+
+def _usage_line(error: Exception) -> str:
     """Return the one line a usage error prints: what is wrong and, if known, the fix."""
-    if isinstance(error, click.NoSuchOption) and error.option_name in _DJANGO_OPTIONS:
+    option = getattr(error, "option_name", None)
+    if isinstance(error, _NO_SUCH_OPTION) and option in _DJANGO_OPTIONS:
         return (
-            f"{error.option_name} is one of Django's options: put it straight after "
-            f"'snapshots' (manage.py snapshots {error.option_name} ... <subcommand> ...)"
+            f"{option} is one of Django's options: put it straight after "
+            f"'snapshots' (manage.py snapshots {option} ... <subcommand> ...)"
         )
-    return " ".join(error.format_message().split())
+    format_message = cast("Callable[[], str]", getattr(error, "format_message", error.__str__))
+    return " ".join(format_message().split())
 
 
 class Command(TyperCommand):
@@ -129,7 +145,7 @@ class Command(TyperCommand):
         """Print a command-line usage error as one line instead of a help page."""
         from_cli = getattr(self, "_called_from_command_line", False)
         parent: Any = super()  # django-typer leaves __exit__ untyped
-        if isinstance(exc_val, click.UsageError) and from_cli:
+        if isinstance(exc_val, _USAGE_ERRORS) and from_cli:
             parent.__exit__(None, None, None)
             self.stderr.write(f"Error: {_usage_line(exc_val)}")
             sys.exit(2)
