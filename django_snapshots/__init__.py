@@ -33,6 +33,7 @@ from django_snapshots.connectors import (
     DjangoDumpDataConnector,
     MySQLConnector,
     PostgresConnector,
+    RestorePreflight,
     SQLiteConnector,
 )
 from django_snapshots.engine import (
@@ -106,6 +107,7 @@ __all__ = [
     "ProgressCallback",
     "ProgressEvent",
     "PruneConfig",
+    "RestorePreflight",
     "SQLiteConnector",
     "Snapshot",
     "SnapshotConnectorError",

@@ -26,6 +26,7 @@ from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from django_snapshots.connectors._aliases import connection_for, thread_connection
+from django_snapshots.connectors._errors import one_line
 from django_snapshots.exceptions import SnapshotConnectorError
 from django_snapshots.scratch import scratch_folder
 
@@ -38,7 +39,7 @@ DUMPDATA_FORMAT: Final = "jsonl"
 def _first_line(error: BaseException) -> str:
     """Return the first line of an error's message (serializer errors span several)."""
     text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+    return one_line(text.splitlines()[0]) if text else type(error).__name__
 
 
 def _fixture_format(src: Path) -> Literal["json", "jsonl"]:
@@ -92,36 +93,39 @@ class DjangoDumpDataConnector:
 
     def dump(self, db_alias: str, dest: Path) -> dict[str, Any]:
         """Write every object of ``db_alias`` to ``dest`` as JSON Lines."""
-        # dumpdata picks compression from the output's suffix: give it a neutral one.
-        fd, partial = tempfile.mkstemp(prefix=".dumpdata-", suffix=".jsonl", dir=dest.parent)
-        os.close(fd)
         try:
-            with thread_connection(db_alias) as connection:
-                _dump_in_one_snapshot(connection, partial)
-            os.replace(partial, dest)
+            # dumpdata picks compression from the output's suffix: give it a neutral one.
+            fd, partial = tempfile.mkstemp(prefix=".dumpdata-", suffix=".jsonl", dir=dest.parent)
+            os.close(fd)
+            try:
+                with thread_connection(db_alias) as connection:
+                    _dump_in_one_snapshot(connection, partial)
+                os.replace(partial, dest)
+            finally:
+                Path(partial).unlink(missing_ok=True)
         except SnapshotConnectorError:
             raise
         except Exception as error:
             raise SnapshotConnectorError(
                 f"dumpdata of database alias {db_alias!r} failed: {_first_line(error)}"
             ) from error
-        finally:
-            Path(partial).unlink(missing_ok=True)
         return {"format": DUMPDATA_FORMAT}
 
     def restore(self, db_alias: str, src: Path) -> None:
         """Replace every table's rows with the dump at ``src`` in one transaction."""
-        connection = connection_for(db_alias)
-        fixture_format = _fixture_format(src)
-        with scratch_folder("loaddata") as workdir:
-            # loaddata picks the serializer from the file name's suffix.
-            fixture = Path(workdir) / f"snapshot.{fixture_format}"
-            fixture.symlink_to(src.resolve())
-            try:
+        try:
+            connection = connection_for(db_alias)
+            fixture_format = _fixture_format(src)
+            with scratch_folder("loaddata") as workdir:
+                # loaddata picks the serializer from the file name's suffix.
+                fixture = Path(workdir) / f"snapshot.{fixture_format}"
+                fixture.symlink_to(src.resolve())
                 with transaction.atomic(using=db_alias):
                     _flush(connection)
                     call_command("loaddata", str(fixture), database=db_alias, verbosity=0)
-            except Exception as error:
-                raise SnapshotConnectorError(
-                    f"loaddata into database alias {db_alias!r} failed: {_first_line(error)}"
-                ) from error
+        except SnapshotConnectorError:
+            raise
+        except Exception as error:
+            raise SnapshotConnectorError(
+                f"loaddata into database alias {db_alias!r} failed: {_first_line(error)}"
+            ) from error
