@@ -36,10 +36,19 @@ DUMPDATA_FORMAT: Final = "jsonl"
 """The ``format`` metadata of dumps this connector writes."""
 
 
-def _first_line(error: BaseException) -> str:
-    """Return the first line of an error's message (serializer errors span several)."""
+def _describe(error: BaseException, fixture: Path | None = None, src: Path | None = None) -> str:
+    """Return an error's message on one line, with its cause where loaddata left it out.
+
+    loaddata names the fixture it read: the temporary link ``fixture``, shown as the
+    dump ``src`` it points to.
+    """
     text = str(error).strip()
-    return one_line(text.splitlines()[0]) if text else type(error).__name__
+    if fixture is not None and src is not None:
+        text = text.replace(str(fixture), src.name)
+    cause = error.__cause__ or error.__context__
+    if cause is not None and (not text or text.endswith(":")):
+        text = f"{text} {type(cause).__name__}: {cause}".strip()
+    return one_line(text or type(error).__name__)
 
 
 def _fixture_format(src: Path) -> Literal["json", "jsonl"]:
@@ -107,12 +116,13 @@ class DjangoDumpDataConnector:
             raise
         except Exception as error:
             raise SnapshotConnectorError(
-                f"dumpdata of database alias {db_alias!r} failed: {_first_line(error)}"
+                f"dumpdata of database alias {db_alias!r} failed: {_describe(error)}"
             ) from error
         return {"format": DUMPDATA_FORMAT}
 
     def restore(self, db_alias: str, src: Path) -> None:
         """Replace every table's rows with the dump at ``src`` in one transaction."""
+        fixture: Path | None = None
         try:
             connection = connection_for(db_alias)
             fixture_format = _fixture_format(src)
@@ -127,5 +137,6 @@ class DjangoDumpDataConnector:
             raise
         except Exception as error:
             raise SnapshotConnectorError(
-                f"loaddata into database alias {db_alias!r} failed: {_first_line(error)}"
+                f"loaddata into database alias {db_alias!r} failed: "
+                f"{_describe(error, fixture, src)}"
             ) from error
