@@ -105,9 +105,7 @@ def test_unknown_alias_and_unimportable_connector_are_refused() -> None:
 def test_alias_whose_engine_cannot_load_is_refused() -> None:
     """An ENGINE that cannot be imported is a one-line error naming the alias and engine."""
     with broken_engine_alias("broken") as alias:
-        refused(
-            lambda: check_connector_fits(SQLITE, alias), "'broken'", "no_such_engine"
-        )
+        refused(lambda: check_connector_fits(SQLITE, alias), "'broken'", "no_such_engine")
         refused(lambda: SQLiteConnector().dump(alias, Path("unused")), "'broken'")
 
 
