@@ -30,7 +30,7 @@ from django_snapshots.connectors._aliases import (
     thread_connection,
 )
 from django_snapshots.connectors._clients import has_marker_near_end
-from django_snapshots.connectors._errors import reported
+from django_snapshots.connectors._errors import one_line, reported
 from django_snapshots.exceptions import SnapshotConnectorError
 
 __all__ = ["SQLITE_FORMAT", "SQL_FORMAT", "RestoreProgress", "SQLiteConnector"]
@@ -59,7 +59,7 @@ def _raw(connection: BaseDatabaseWrapper) -> sqlite3.Connection:
     return cast("sqlite3.Connection", connection.connection)
 
 
-def _sql_statements(src: Path) -> Iterator[str]:
+def _sql_statements(src: Path, db_alias: str) -> Iterator[str]:
     """Yield the statements of an SQL script one at a time, reading line by line."""
     lines: list[str] = []
     with src.open(encoding="utf-8", newline="") as script:
@@ -72,7 +72,10 @@ def _sql_statements(src: Path) -> Iterator[str]:
                     yield statement
     rest = "".join(lines)
     if rest.strip():
-        raise SnapshotConnectorError(f"{src.name} ends inside an unfinished SQL statement")
+        raise SnapshotConnectorError(
+            f"{src.name} ends inside an unfinished SQL statement; database alias {db_alias!r} "
+            "was not changed"
+        )
 
 
 def _check_database_file(src: Path, db_alias: str) -> None:
@@ -188,7 +191,7 @@ class SQLiteConnector:
             if is_database:
                 self._restore_database(_raw(connection), src, what)
             else:
-                self._restore_script(_raw(connection), src)
+                self._restore_script(_raw(connection), src, db_alias)
 
     def _restore_database(self, target: sqlite3.Connection, src: Path, what: str) -> None:
         """Check the dump file, then copy its pages into ``target`` in one transaction."""
@@ -197,7 +200,8 @@ class SQLiteConnector:
             problems = [row[0] for row in source.execute("PRAGMA quick_check")]
             if problems != ["ok"]:
                 raise SnapshotConnectorError(
-                    f"SQLite dump {src.name} is damaged: {'; '.join(map(str, problems[:3]))}"
+                    f"{what} refused: the dump {src.name} is damaged "
+                    f"({one_line('; '.join(map(str, problems[:3])))}); the database was not changed"
                 )
             step = self._step_callback(what, self.progress)
             source.backup(target, pages=self.pages_per_step, progress=step)
@@ -205,7 +209,7 @@ class SQLiteConnector:
             source.close()
 
     @staticmethod
-    def _restore_script(target: sqlite3.Connection, src: Path) -> None:
+    def _restore_script(target: sqlite3.Connection, src: Path, db_alias: str) -> None:
         """Drop every object and run the 0.1.0b1 SQL script, all in one transaction."""
         foreign_keys = target.execute("PRAGMA foreign_keys").fetchone()[0]
         # Cannot change inside a transaction: switch off before BEGIN, restore after.
@@ -222,13 +226,14 @@ class SQLiteConnector:
                     quoted = '"' + str(name).replace('"', '""') + '"'
                     target.execute(f"DROP {str(kind).upper()} {quoted}")
                 last = ""
-                for statement in _sql_statements(src):
+                for statement in _sql_statements(src, db_alias):
                     last = statement.strip().upper()
                     if last not in _SKIPPED_STATEMENTS and last != _COMMIT:
                         target.execute(statement)
                 if last != _COMMIT:
                     raise SnapshotConnectorError(
-                        f"{src.name} ends before its {_COMMIT}: the dump is truncated"
+                        f"{src.name} ends before its {_COMMIT} (a truncated dump); database "
+                        f"alias {db_alias!r} was not changed"
                     )
                 target.execute("COMMIT")
             except BaseException:

@@ -8,7 +8,7 @@ down, failed under ``SNAPSHOTS_REQUIRE_SERVERS=1``).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
@@ -50,7 +50,7 @@ def sqlite_alias(path: Path) -> AbstractContextManager[str]:
 
 
 @contextmanager
-def migrated_sqlite_alias(path: Path) -> Iterator[str]:
+def migrated_sqlite_alias(path: Path) -> Generator[str, None, None]:
     """Yield an SQLite alias at ``path`` with every app's tables and no shop rows."""
     with sqlite_alias(path) as alias:
         # shop's 0002 seeds "default" whatever the alias: migrate shop only to 0001.
@@ -61,7 +61,7 @@ def migrated_sqlite_alias(path: Path) -> Iterator[str]:
 
 
 @contextmanager
-def postgres_scratch() -> Iterator[str]:
+def postgres_scratch() -> Generator[str, None, None]:
     """Yield an alias of a new, empty PostgreSQL database; drop it afterwards."""
     name = unique_name()
     with postgres_admin() as admin:
@@ -82,7 +82,7 @@ def postgres_scratch() -> Iterator[str]:
 
 
 @contextmanager
-def mysql_scratch() -> Iterator[str]:
+def mysql_scratch() -> Generator[str, None, None]:
     """Yield an alias of a new, empty utf8mb4 MariaDB database; drop it afterwards."""
     name = unique_name()
     with mysql_admin() as admin, admin.cursor() as cursor:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -45,7 +45,7 @@ def refused(call: Any, *words: str) -> str:
 
 
 @contextmanager
-def broken_engine_alias(alias: str) -> Iterator[str]:
+def broken_engine_alias(alias: str) -> Generator[str, None, None]:
     """Register ``alias`` with an ENGINE that cannot be imported."""
     config = {"ENGINE": "django.db.backends.no_such_engine", "NAME": "x"}
     configured = connections.configure_settings(
