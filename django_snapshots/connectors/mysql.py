@@ -82,6 +82,16 @@ def _option_value(value: object) -> str:
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _whole_number(db_alias: str, setting: str, value: object) -> int:
+    """Return ``value`` as an int; raise naming the alias's setting if it is not one."""
+    try:
+        return int(str(value))
+    except ValueError:
+        raise SnapshotConnectorError(
+            f"database alias {db_alias!r}: {setting} must be a whole number, not {value!r}"
+        ) from None
+
+
 def _first_tool(candidates: Sequence[str], explicit: str | None, db_alias: str) -> str:
     """Return the first client tool of ``candidates`` found on PATH (or ``explicit``)."""
     if explicit is not None:
@@ -182,13 +192,16 @@ class MySQLConnector:
         if socket:
             lines.append(f"socket={_option_value(socket)}")
         if port:
-            lines.append(f"port={int(port)}")
+            lines.append(f"port={_whole_number(db_alias, 'PORT', port)}")
         ssl: Mapping[str, Any] = options.get("ssl") or {}
         for key, option in _SSL_KEYS.items():
             if ssl.get(key):
                 lines.append(f"{option}={_option_value(ssl[key])}")
         if options.get("connect_timeout"):
-            lines.append(f"connect-timeout={int(options['connect_timeout'])}")
+            timeout = _whole_number(
+                db_alias, "OPTIONS['connect_timeout']", options["connect_timeout"]
+            )
+            lines.append(f"connect-timeout={timeout}")
         path = private_dir / "client.cnf"
         write_private_file(path, "\n".join(lines) + "\n")
         return path

@@ -382,3 +382,11 @@ def test_user_who_cannot_create_the_scratch_database_changes_nothing(
         assert scratch_databases() == []
     finally:
         execute("test", f"DROP USER '{user}'@'%'")
+
+
+def test_port_that_is_not_a_number_is_one_line(tmp_path: Path) -> None:
+    """A PORT that is not a number is named in one line, not a ValueError."""
+    config = {"ENGINE": "django.db.backends.mysql", "NAME": "x", "HOST": "127.0.0.1", "PORT": "db"}
+    with django_alias("my_badport", config), pytest.raises(SnapshotConnectorError) as caught:
+        MySQLConnector().dump("my_badport", tmp_path / "x.sql")
+    assert str(caught.value) == "database alias 'my_badport': PORT must be a whole number, not 'db'"
