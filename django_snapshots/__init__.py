@@ -33,6 +33,7 @@ from django_snapshots.connectors import (
     DjangoDumpDataConnector,
     MySQLConnector,
     PostgresConnector,
+    RestorePreflight,
     SQLiteConnector,
 )
 from django_snapshots.engine import (
@@ -111,6 +112,7 @@ __all__ = [
     "ProgressEvent",
     "PruneConfig",
     "RestorePlan",
+    "RestorePreflight",
     "SQLiteConnector",
     "Snapshot",
     "SnapshotConfigurationError",

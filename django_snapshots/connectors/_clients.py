@@ -1,9 +1,9 @@
 """Plumbing shared by the connectors that drive a server's own client tools.
 
-Private to :mod:`django_snapshots.connectors`: a private temporary directory for
-credential files, running a tool with its stderr captured on disk (never in an
-unbounded buffer), and turning that stderr into the one-line summary carried by
-:class:`~django_snapshots.exceptions.SnapshotConnectorError`.
+Private to :mod:`django_snapshots.connectors`: finding a tool and asking its version,
+a private temporary directory for credential files, running a tool with its stderr
+captured on disk (never in an unbounded buffer), and turning that stderr into the
+one-line summary carried by :class:`~django_snapshots.exceptions.SnapshotConnectorError`.
 """
 
 from __future__ import annotations
@@ -16,23 +16,23 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
-from django_snapshots.connectors._aliases import connection_for
+from django_snapshots.connectors._errors import one_line
 from django_snapshots.exceptions import SnapshotConnectorError
 from django_snapshots.scratch import scratch_folder
 
 __all__ = [
     "CHUNK_SIZE",
-    "close_django_connection",
     "describe_exit",
     "has_marker_near_end",
+    "needed_by",
     "private_directory",
     "read_stderr",
     "resolve_executable",
     "run_tool",
-    "settings_for",
     "summarise",
+    "tool_version",
     "write_private_file",
 ]
 
@@ -64,30 +64,32 @@ def write_private_file(path: Path, text: str) -> None:
         handle.write(text)
 
 
-def resolve_executable(command: str, *, hint: str) -> str:
+def needed_by(db_alias: str | None) -> str:
+    """Return `` (needed by database alias 'x')`` for messages, or ``""``."""
+    return "" if db_alias is None else f" (needed by database alias {db_alias!r})"
+
+
+def resolve_executable(command: str, *, hint: str, db_alias: str | None = None) -> str:
     """Return the full path of ``command``, or raise naming the package to install."""
     found = shutil.which(command)
     if found is None:
-        raise SnapshotConnectorError(f"{command} not found on PATH: install {hint}")
+        raise SnapshotConnectorError(
+            f"{command} not found on PATH: install {hint}{needed_by(db_alias)}"
+        )
     return found
 
 
-def settings_for(db_alias: str, vendor: str) -> dict[str, Any]:
-    """Return the live settings of ``db_alias`` (test-database names included).
-
-    Raise if the alias is unknown or its engine is not of ``vendor``.
-    """
-    return connection_for(db_alias, vendor).settings_dict
-
-
-def close_django_connection(db_alias: str) -> None:
-    """Close Django's connection for ``db_alias`` so it holds no locks or stale state."""
-    connection = connection_for(db_alias)
-    if connection.in_atomic_block:
-        raise SnapshotConnectorError(
-            f"cannot restore database alias {db_alias!r} inside a transaction on that alias"
+def tool_version(executable: str, *, db_alias: str | None = None) -> str:
+    """Return the first line ``executable --version`` prints (``""`` if it prints nothing)."""
+    try:
+        result = subprocess.run(
+            [executable, "--version"], capture_output=True, text=True, check=False
         )
-    connection.close()
+    except OSError as error:
+        raise SnapshotConnectorError(
+            f"cannot run {Path(executable).name}{needed_by(db_alias)}: {one_line(error)}"
+        ) from error
+    return (result.stdout.strip().splitlines() or [""])[0].strip()
 
 
 def run_tool(

@@ -4,7 +4,8 @@ A backup uses, in order: an explicit override (the CLI's ``--connector``), the
 ``DATABASE_CONNECTORS`` setting for the alias, or the connector matching
 ``DATABASES[alias]["ENGINE"]`` (:data:`ENGINE_CONNECTORS`, dumpdata for anything
 else). A restore uses the connector recorded in the manifest, loaded with
-:func:`load_connector`. Connector modules are imported only when needed, by dotted
+:func:`load_connector`, after :func:`check_connector_fits` has made sure it can restore
+into the alias's engine. Connector modules are imported only when needed, by dotted
 path, so the PostgreSQL and MySQL drivers are required only where they are used.
 """
 
@@ -17,15 +18,17 @@ from typing import Final, TypeAlias, cast
 from django.utils.module_loading import import_string
 
 from django_snapshots.conformance import check_conformance
-from django_snapshots.connectors._aliases import engine_of
+from django_snapshots.connectors._aliases import engine_of, vendor_of
 from django_snapshots.connectors.protocols import DatabaseConnector
 from django_snapshots.exceptions import SnapshotConnectorError
 
 __all__ = [
+    "CONNECTOR_VENDORS",
     "ENGINE_CONNECTORS",
     "FALLBACK_CONNECTOR",
     "ConnectorOverride",
     "auto_connector_path",
+    "check_connector_fits",
     "connector_path",
     "get_connector",
     "get_connector_class",
@@ -47,6 +50,20 @@ ENGINE_CONNECTORS: Final[Mapping[str, str]] = MappingProxyType(
 
 FALLBACK_CONNECTOR: Final = "django_snapshots.connectors.dumpdata.DjangoDumpDataConnector"
 """The connector of engines :data:`ENGINE_CONNECTORS` does not know."""
+
+CONNECTOR_VENDORS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "django_snapshots.connectors.sqlite.SQLiteConnector": "sqlite",
+        "django_snapshots.connectors.postgres.PostgresConnector": "postgresql",
+        "django_snapshots.connectors.mysql.MySQLConnector": "mysql",
+    }
+)
+"""The database vendor (Django's ``connection.vendor``) each engine-specific built-in
+connector, and any subclass of it, restores into. Other connectors fit any engine."""
+
+_VENDOR_NAMES: Final[Mapping[str, str]] = MappingProxyType(
+    {"sqlite": "SQLite", "postgresql": "PostgreSQL", "mysql": "MySQL/MariaDB"}
+)
 
 ConnectorOverride: TypeAlias = "str | DatabaseConnector"
 """A connector given explicitly: a dotted path to a class (or instance), or an instance."""
@@ -159,3 +176,40 @@ def get_connector_class(engine: str) -> type[DatabaseConnector]:
 def get_connector_for_alias(db_alias: str) -> DatabaseConnector:
     """Return the connector that backs up ``db_alias`` (0.1.0b1's :func:`get_connector`)."""
     return get_connector(db_alias)
+
+
+def _required_vendor(connector: object) -> str | None:
+    """Return the vendor a connector (class or instance) restores into, if it has one."""
+    kind = connector if isinstance(connector, type) else type(connector)
+    for base in kind.__mro__:
+        vendor = CONNECTOR_VENDORS.get(f"{base.__module__}.{base.__qualname__}")
+        if vendor is not None:
+            return vendor
+    return None
+
+
+def check_connector_fits(connector_path: str, db_alias: str) -> None:
+    """Raise unless the connector at ``connector_path`` can restore into ``db_alias``.
+
+    Meant for a restore's pre-flight, with the connector recorded in the manifest:
+    an unknown alias, a connector that cannot be imported, or an engine-specific
+    connector (see :data:`CONNECTOR_VENDORS`) whose vendor differs from the alias's
+    raises :class:`~django_snapshots.SnapshotConnectorError`, naming both engines.
+    Nothing is connected to or changed.
+    """
+    engine = engine_of(db_alias)
+    vendor = vendor_of(db_alias)
+    try:
+        connector = _import(connector_path)
+    except SnapshotConnectorError as error:
+        raise SnapshotConnectorError(
+            f"cannot restore database alias {db_alias!r}: {error}"
+        ) from error
+    required = _required_vendor(connector)
+    if required is not None and required != vendor:
+        name = connector_path.rsplit(".", 1)[-1]
+        raise SnapshotConnectorError(
+            f"cannot restore a {_VENDOR_NAMES.get(required, required)} dump ({name}) into "
+            f"database alias {db_alias!r}, which uses {_VENDOR_NAMES.get(vendor, vendor)} "
+            f"({engine})"
+        )

@@ -26,6 +26,7 @@ from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from django_snapshots.connectors._aliases import connection_for, thread_connection
+from django_snapshots.connectors._errors import one_line
 from django_snapshots.exceptions import SnapshotConnectorError
 from django_snapshots.scratch import scratch_folder
 
@@ -35,10 +36,19 @@ DUMPDATA_FORMAT: Final = "jsonl"
 """The ``format`` metadata of dumps this connector writes."""
 
 
-def _first_line(error: BaseException) -> str:
-    """Return the first line of an error's message (serializer errors span several)."""
+def _describe(error: BaseException, fixture: Path | None = None, src: Path | None = None) -> str:
+    """Return an error's message on one line, with its cause where loaddata left it out.
+
+    loaddata names the fixture it read: the temporary link ``fixture``, shown as the
+    dump ``src`` it points to.
+    """
     text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+    if fixture is not None and src is not None:
+        text = text.replace(str(fixture), src.name)
+    cause = error.__cause__ or error.__context__
+    if cause is not None and (not text or text.endswith(":")):
+        text = f"{text} {type(cause).__name__}: {cause}".strip()
+    return one_line(text or type(error).__name__)
 
 
 def _fixture_format(src: Path) -> Literal["json", "jsonl"]:
@@ -92,36 +102,41 @@ class DjangoDumpDataConnector:
 
     def dump(self, db_alias: str, dest: Path) -> dict[str, Any]:
         """Write every object of ``db_alias`` to ``dest`` as JSON Lines."""
-        # dumpdata picks compression from the output's suffix: give it a neutral one.
-        fd, partial = tempfile.mkstemp(prefix=".dumpdata-", suffix=".jsonl", dir=dest.parent)
-        os.close(fd)
         try:
-            with thread_connection(db_alias) as connection:
-                _dump_in_one_snapshot(connection, partial)
-            os.replace(partial, dest)
+            # dumpdata picks compression from the output's suffix: give it a neutral one.
+            fd, partial = tempfile.mkstemp(prefix=".dumpdata-", suffix=".jsonl", dir=dest.parent)
+            os.close(fd)
+            try:
+                with thread_connection(db_alias) as connection:
+                    _dump_in_one_snapshot(connection, partial)
+                os.replace(partial, dest)
+            finally:
+                Path(partial).unlink(missing_ok=True)
         except SnapshotConnectorError:
             raise
         except Exception as error:
             raise SnapshotConnectorError(
-                f"dumpdata of database alias {db_alias!r} failed: {_first_line(error)}"
+                f"dumpdata of database alias {db_alias!r} failed: {_describe(error)}"
             ) from error
-        finally:
-            Path(partial).unlink(missing_ok=True)
         return {"format": DUMPDATA_FORMAT}
 
     def restore(self, db_alias: str, src: Path) -> None:
         """Replace every table's rows with the dump at ``src`` in one transaction."""
-        connection = connection_for(db_alias)
-        fixture_format = _fixture_format(src)
-        with scratch_folder("loaddata") as workdir:
-            # loaddata picks the serializer from the file name's suffix.
-            fixture = Path(workdir) / f"snapshot.{fixture_format}"
-            fixture.symlink_to(src.resolve())
-            try:
+        fixture: Path | None = None
+        try:
+            connection = connection_for(db_alias)
+            fixture_format = _fixture_format(src)
+            with scratch_folder("loaddata") as workdir:
+                # loaddata picks the serializer from the file name's suffix.
+                fixture = Path(workdir) / f"snapshot.{fixture_format}"
+                fixture.symlink_to(src.resolve())
                 with transaction.atomic(using=db_alias):
                     _flush(connection)
                     call_command("loaddata", str(fixture), database=db_alias, verbosity=0)
-            except Exception as error:
-                raise SnapshotConnectorError(
-                    f"loaddata into database alias {db_alias!r} failed: {_first_line(error)}"
-                ) from error
+        except SnapshotConnectorError:
+            raise
+        except Exception as error:
+            raise SnapshotConnectorError(
+                f"loaddata into database alias {db_alias!r} failed: "
+                f"{_describe(error, fixture, src)}"
+            ) from error

@@ -1,4 +1,10 @@
-"""The database connector contract: dump one alias to a file, restore it back."""
+"""The database connector contract: dump one alias to a file, restore it back.
+
+:class:`DatabaseConnector` is what every connector implements. A connector may also
+implement :class:`RestorePreflight`, which the engine calls for every database of a
+restore before it touches any of them, so that a restore that cannot succeed is
+refused while everything is still as it was.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ from typing import Any
 
 from typing_extensions import Protocol, runtime_checkable
 
-__all__ = ["DatabaseConnector"]
+__all__ = ["DatabaseConnector", "RestorePreflight"]
 
 
 @runtime_checkable
@@ -30,4 +36,24 @@ class DatabaseConnector(Protocol):
 
     def restore(self, db_alias: str, src: Path) -> None:
         """Replace the contents of ``db_alias`` with the dump at ``src``."""
+        ...
+
+
+@runtime_checkable
+class RestorePreflight(Protocol):
+    """Optional: refuse a restore that cannot succeed, before anything is touched.
+
+    The engine calls :meth:`check_restore` for every database of a restore before
+    it restores any of them. Implementations must not change any database; they
+    raise :class:`~django_snapshots.SnapshotConnectorError` (one line naming the
+    alias and what is wrong) or return ``None`` when the restore may go ahead.
+    """
+
+    def check_restore(self, db_alias: str, metadata: dict[str, Any]) -> None:
+        """Raise if the dump described by ``metadata`` cannot be restored into ``db_alias``.
+
+        ``metadata`` is the artifact's metadata from the manifest: what :meth:`dump
+        <DatabaseConnector.dump>` returned, plus ``"database"`` and ``"connector"``.
+        Keys a connector did not record in older snapshots may be missing.
+        """
         ...

@@ -14,6 +14,7 @@ statement by statement, so memory stays bounded whatever the database size.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -28,6 +29,8 @@ from django_snapshots.connectors._aliases import (
     require_autocommit,
     thread_connection,
 )
+from django_snapshots.connectors._clients import has_marker_near_end
+from django_snapshots.connectors._errors import one_line, reported
 from django_snapshots.exceptions import SnapshotConnectorError
 
 __all__ = ["SQLITE_FORMAT", "SQL_FORMAT", "RestoreProgress", "SQLiteConnector"]
@@ -39,7 +42,9 @@ SQL_FORMAT: Final = "sql"
 """The ``format`` metadata of a dump that is SQL text (as 0.1.0b1 wrote)."""
 
 _HEADER: Final = b"SQLite format 3\x00"
-_SKIPPED_STATEMENTS: Final = frozenset({"BEGIN TRANSACTION;", "BEGIN;", "COMMIT;"})
+_HEADER_SIZE: Final = 100
+_COMMIT: Final = "COMMIT;"
+_SKIPPED_STATEMENTS: Final = frozenset({"BEGIN TRANSACTION;", "BEGIN;"})
 _WAITING: Final = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
 
 RestoreProgress = Callable[[int, int], None]
@@ -54,7 +59,7 @@ def _raw(connection: BaseDatabaseWrapper) -> sqlite3.Connection:
     return cast("sqlite3.Connection", connection.connection)
 
 
-def _sql_statements(src: Path) -> Iterator[str]:
+def _sql_statements(src: Path, db_alias: str) -> Iterator[str]:
     """Yield the statements of an SQL script one at a time, reading line by line."""
     lines: list[str] = []
     with src.open(encoding="utf-8", newline="") as script:
@@ -67,7 +72,28 @@ def _sql_statements(src: Path) -> Iterator[str]:
                     yield statement
     rest = "".join(lines)
     if rest.strip():
-        raise SnapshotConnectorError(f"{src.name} ends inside an unfinished SQL statement")
+        raise SnapshotConnectorError(
+            f"{src.name} ends inside an unfinished SQL statement; database alias {db_alias!r} "
+            "was not changed"
+        )
+
+
+def _check_database_file(src: Path, db_alias: str) -> None:
+    """Refuse an SQLite database file shorter than its header says (a truncated dump)."""
+    with src.open("rb") as dump:
+        header = dump.read(_HEADER_SIZE)
+        size = os.fstat(dump.fileno()).st_size
+    page_size = int.from_bytes(header[16:18], "big") if len(header) == _HEADER_SIZE else 0
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big") if page_size else 0
+    # The page count is valid when the "version-valid-for" number matches the change counter.
+    counted = page_size and header[92:96] == header[24:28]
+    expected = page_size * pages if counted else page_size
+    if not page_size or size < expected or size % page_size:
+        raise SnapshotConnectorError(
+            f"SQLite dump {src.name} is truncated ({size} bytes, its header needs "
+            f"{max(expected, _HEADER_SIZE)}); database alias {db_alias!r} was not changed"
+        )
 
 
 class SQLiteConnector:
@@ -123,8 +149,9 @@ class SQLiteConnector:
         API; inside one (whose uncommitted rows the backup API cannot read) it is the
         transaction's view as SQL text.
         """
-        with thread_connection(db_alias, "sqlite") as connection:
-            return self._dump(db_alias, _raw(connection), dest)
+        with reported(f"SQLite dump of database alias {db_alias!r}", sqlite3.Error):
+            with thread_connection(db_alias, "sqlite") as connection:
+                return self._dump(db_alias, _raw(connection), dest)
 
     def _dump(self, db_alias: str, source: sqlite3.Connection, dest: Path) -> dict[str, Any]:
         """Write the dump of the open ``source`` connection; remove ``dest`` on failure."""
@@ -141,11 +168,6 @@ class SQLiteConnector:
                 source.backup(target, progress=self._step_callback(what, None))
             finally:
                 target.close()
-        except sqlite3.Error as error:
-            dest.unlink(missing_ok=True)
-            raise SnapshotConnectorError(
-                f"SQLite dump of database alias {db_alias!r} failed: {error}"
-            ) from error
         except BaseException:
             dest.unlink(missing_ok=True)
             raise
@@ -153,20 +175,23 @@ class SQLiteConnector:
 
     def restore(self, db_alias: str, src: Path) -> None:
         """Replace ``db_alias`` with the dump at ``src``, all or nothing."""
-        connection = connection_for(db_alias, "sqlite")
-        with src.open("rb") as head:
-            is_database = head.read(len(_HEADER)) == _HEADER
-        require_autocommit(connection)
-        try:
+        what = f"SQLite restore of database alias {db_alias!r}"
+        with reported(what, sqlite3.Error, UnicodeDecodeError):
+            connection = connection_for(db_alias, "sqlite")
+            with src.open("rb") as head:
+                is_database = head.read(len(_HEADER)) == _HEADER
             if is_database:
-                what = f"SQLite restore of database alias {db_alias!r}"
+                _check_database_file(src, db_alias)
+            elif not has_marker_near_end(src, _COMMIT.encode()):
+                raise SnapshotConnectorError(
+                    f"{src.name} is neither an SQLite database file nor a complete SQL dump "
+                    f"(no {_COMMIT} at its end); database alias {db_alias!r} was not changed"
+                )
+            require_autocommit(connection)
+            if is_database:
                 self._restore_database(_raw(connection), src, what)
             else:
-                self._restore_script(_raw(connection), src)
-        except sqlite3.Error as error:
-            raise SnapshotConnectorError(
-                f"SQLite restore of database alias {db_alias!r} failed: {error}"
-            ) from error
+                self._restore_script(_raw(connection), src, db_alias)
 
     def _restore_database(self, target: sqlite3.Connection, src: Path, what: str) -> None:
         """Check the dump file, then copy its pages into ``target`` in one transaction."""
@@ -175,7 +200,8 @@ class SQLiteConnector:
             problems = [row[0] for row in source.execute("PRAGMA quick_check")]
             if problems != ["ok"]:
                 raise SnapshotConnectorError(
-                    f"SQLite dump {src.name} is damaged: {'; '.join(map(str, problems[:3]))}"
+                    f"{what} refused: the dump {src.name} is damaged "
+                    f"({one_line('; '.join(map(str, problems[:3])))}); the database was not changed"
                 )
             step = self._step_callback(what, self.progress)
             source.backup(target, pages=self.pages_per_step, progress=step)
@@ -183,7 +209,7 @@ class SQLiteConnector:
             source.close()
 
     @staticmethod
-    def _restore_script(target: sqlite3.Connection, src: Path) -> None:
+    def _restore_script(target: sqlite3.Connection, src: Path, db_alias: str) -> None:
         """Drop every object and run the 0.1.0b1 SQL script, all in one transaction."""
         foreign_keys = target.execute("PRAGMA foreign_keys").fetchone()[0]
         # Cannot change inside a transaction: switch off before BEGIN, restore after.
@@ -199,9 +225,16 @@ class SQLiteConnector:
                 for kind, name in objects:
                     quoted = '"' + str(name).replace('"', '""') + '"'
                     target.execute(f"DROP {str(kind).upper()} {quoted}")
-                for statement in _sql_statements(src):
-                    if statement.strip().upper() not in _SKIPPED_STATEMENTS:
+                last = ""
+                for statement in _sql_statements(src, db_alias):
+                    last = statement.strip().upper()
+                    if last not in _SKIPPED_STATEMENTS and last != _COMMIT:
                         target.execute(statement)
+                if last != _COMMIT:
+                    raise SnapshotConnectorError(
+                        f"{src.name} ends before its {_COMMIT} (a truncated dump); database "
+                        f"alias {db_alias!r} was not changed"
+                    )
                 target.execute("COMMIT")
             except BaseException:
                 if target.in_transaction:

@@ -330,3 +330,63 @@ def test_connection_failure_is_a_clear_error(tmp_path: Path) -> None:
     message = str(caught.value)
     assert "\n" not in message
     assert "my_down" in message and "Can't connect" in message
+
+
+def test_alias_without_a_database_name_or_database_is_one_line(
+    mysql_alias: str, dumped: Path, tmp_path: Path
+) -> None:
+    """An alias with no NAME, or naming a missing database, fails in one line (no IndexError)."""
+    from django.conf import settings
+
+    for name, expected in (("", "has no NAME"), ("snap_absent_database", "Unknown database")):
+        config = {**settings.DATABASES[mysql_alias], "NAME": name}
+        with django_alias("my_nameless", config):
+            for call in (
+                lambda: MySQLConnector().dump("my_nameless", tmp_path / "x.sql"),
+                lambda: MySQLConnector().restore("my_nameless", dumped),
+            ):
+                with pytest.raises(SnapshotConnectorError) as caught:
+                    call()
+                message = str(caught.value)
+                assert "'my_nameless'" in message and "\n" not in message
+                if name == "" or "restore" in message:
+                    assert expected in message, message
+
+
+def test_user_who_cannot_create_the_scratch_database_changes_nothing(
+    mysql_database: str, dumped: Path
+) -> None:
+    """Without CREATE on snaprst_% the server's refusal is one line and the data stays."""
+    user = f"n{mysql_database[-12:]}"
+    execute(
+        "test",
+        f"CREATE USER '{user}'@'%' IDENTIFIED BY 'pw'",
+        f"GRANT ALL ON `{mysql_database}`.* TO '{user}'@'%'",
+    )
+    try:
+        config = {
+            "ENGINE": "django.db.backends.mysql",
+            "NAME": mysql_database,
+            "HOST": MYSQL_HOST,
+            "PORT": str(MYSQL_PORT),
+            "USER": user,
+            "PASSWORD": "pw",
+        }
+        expected = change(mysql_database)
+        with django_alias("my_limited", config), pytest.raises(SnapshotConnectorError) as caught:
+            MySQLConnector().restore("my_limited", dumped)
+        message = str(caught.value)
+        assert "'my_limited'" in message and "not changed" in message and "1044" in message
+        assert "\n" not in message
+        assert fingerprint(mysql_database) == expected
+        assert scratch_databases() == []
+    finally:
+        execute("test", f"DROP USER '{user}'@'%'")
+
+
+def test_port_that_is_not_a_number_is_one_line(tmp_path: Path) -> None:
+    """A PORT that is not a number is named in one line, not a ValueError."""
+    config = {"ENGINE": "django.db.backends.mysql", "NAME": "x", "HOST": "127.0.0.1", "PORT": "db"}
+    with django_alias("my_badport", config), pytest.raises(SnapshotConnectorError) as caught:
+        MySQLConnector().dump("my_badport", tmp_path / "x.sql")
+    assert str(caught.value) == "database alias 'my_badport': PORT must be a whole number, not 'db'"

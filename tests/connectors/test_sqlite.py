@@ -206,3 +206,21 @@ def test_unknown_alias_is_named(tmp_path: Path) -> None:
     """A dump of an alias missing from DATABASES raises naming the alias."""
     with pytest.raises(SnapshotConnectorError, match="'nope'"):
         SQLiteConnector().dump("nope", tmp_path / "x.sql")
+
+
+def test_empty_or_unfinished_sql_dump_is_refused_before_touching_data(tmp_path: Path) -> None:
+    """An empty file, or an SQL dump cut before its COMMIT, raises and changes nothing."""
+    _seed_more()
+    before, objects = _state(), _schema_objects()
+    empty = tmp_path / "empty.sql"
+    empty.write_bytes(b"")
+    with pytest.raises(SnapshotConnectorError, match=r"'default' was not changed"):
+        SQLiteConnector().restore("default", empty)
+    with gzip.open(FIXTURES / "v010b1-directory-sqlite" / "default.sql.gz", "rb") as packed:
+        text = packed.read().decode()
+    cut = tmp_path / "cut.sql"
+    cut.write_text(text[: text.index("COMMIT;")] + "SELECT 'COMMIT;';\n")
+    with pytest.raises(SnapshotConnectorError, match=r"ends before its COMMIT.*'default'"):
+        SQLiteConnector().restore("default", cut)
+    assert _state() == before
+    assert _schema_objects() == objects
