@@ -17,11 +17,12 @@ from django.conf import settings
 
 from django_snapshots.connectors.auto import (
     ConnectorOverride,
+    check_connector_fits,
     connector_path,
     get_connector,
     load_connector,
 )
-from django_snapshots.connectors.protocols import DatabaseConnector
+from django_snapshots.connectors.protocols import DatabaseConnector, RestorePreflight
 from django_snapshots.exceptions import SnapshotIntegrityError
 from django_snapshots.manifest import ArtifactRecord
 
@@ -79,9 +80,14 @@ class DatabaseArtifactImporter:
     """The ``DATABASES`` alias restored."""
     connector: DatabaseConnector
     """The connector that restores the dump."""
+    recorded: dict[str, Any]
+    """The manifest metadata of the dump (empty unless built by :meth:`from_record`)."""
 
     def __init__(
-        self, db_alias: str = "default", connector: ConnectorOverride | None = None
+        self,
+        db_alias: str = "default",
+        connector: ConnectorOverride | None = None,
+        recorded: dict[str, Any] | None = None,
     ) -> None:
         """Restore ``db_alias`` with ``connector`` (default: configured or auto-selected).
 
@@ -89,6 +95,7 @@ class DatabaseArtifactImporter:
         """
         self.db_alias = db_alias
         self.connector = get_connector(db_alias, connector)
+        self.recorded = dict(recorded or {})
 
     @classmethod
     def from_record(cls, record: ArtifactRecord) -> DatabaseArtifactImporter:
@@ -100,7 +107,18 @@ class DatabaseArtifactImporter:
                 f"artifact {record.filename!r}: database metadata needs "
                 "'database' and 'connector' strings"
             )
-        return cls(db_alias, load_connector(dotted_path))
+        return cls(db_alias, load_connector(dotted_path), record.metadata)
+
+    def preflight(self) -> None:
+        """Refuse a dump the connector cannot restore into this alias; change nothing.
+
+        The connector must fit the alias's engine (a PostgreSQL dump never goes into
+        SQLite), and a connector with its own checks (client tool versions, a
+        reachable server) runs them.
+        """
+        check_connector_fits(connector_path(self.connector), self.db_alias)
+        if isinstance(self.connector, RestorePreflight):
+            self.connector.check_restore(self.db_alias, dict(self.recorded))
 
     def restore(self, src: Path) -> None:
         """Replace the alias's contents with the dump at ``src``; drop stale ORM caches."""

@@ -22,6 +22,7 @@ __all__ = [
     "ArtifactImporterBase",
     "AsyncArtifactExporter",
     "AsyncArtifactImporter",
+    "PreflightImporter",
 ]
 
 
@@ -80,6 +81,20 @@ class AsyncArtifactImporter(ArtifactImporterBase, Protocol):
 
     async def restore(self, src: Path) -> None:
         """Restore from the verified artifact file ``src``."""
+        ...
+
+
+@runtime_checkable
+class PreflightImporter(Protocol):
+    """Optional for an importer: refuse a restore that cannot work, before anything changes.
+
+    The engine calls :meth:`preflight` on every importer of a restore (before the
+    confirmation prompt and before any importer runs).
+    """
+
+    def preflight(self) -> None:
+        """Raise a one-line :class:`~django_snapshots.SnapshotError` if the restore cannot
+        succeed; change nothing."""
         ...
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from django.conf import settings as django_settings
 
-from django_snapshots.artifacts.protocols import AnyArtifactImporter
+from django_snapshots.artifacts.protocols import AnyArtifactImporter, PreflightImporter
 from django_snapshots.artifacts.registry import (
     ImporterFactory,
     SelectiveImporterFactory,
@@ -114,6 +114,9 @@ def prepare_restore(
 ) -> RestorePlan:
     """Return the plan of restoring snapshot ``name`` (default: the newest); touch nothing.
 
+    Every importer's pre-flight runs here (for a database: the recorded connector fits
+    the alias's engine, its client tools are recent enough).
+
     Raise :class:`~django_snapshots.SnapshotNotFoundError` for a missing snapshot,
     artifact or alias, :class:`~django_snapshots.SnapshotIntegrityError` when the
     snapshot (the newest one, if none is named) cannot be read, and
@@ -125,7 +128,11 @@ def prepare_restore(
         raise SnapshotEncryptionError(
             f"snapshot {snapshot.name!r} is encrypted, and this release cannot decrypt it"
         )
-    return RestorePlan(store, location, snapshot, _select(snapshot, importers))
+    selected = _select(snapshot, importers)
+    for _, importer in selected:
+        if isinstance(importer, PreflightImporter):
+            importer.preflight()
+    return RestorePlan(store, location, snapshot, selected)
 
 
 def execute_restore(plan: RestorePlan, *, progress: ProgressCallback | None = None) -> Snapshot:

@@ -18,7 +18,6 @@ from datetime import datetime, timezone
 from types import TracebackType
 from typing import Annotated, Any, Literal, Optional, cast
 
-import click
 import typer
 from django.core.management import CommandError
 from django.utils import timezone as django_timezone
@@ -93,11 +92,11 @@ def _table(rows: builtins.list[builtins.list[str]], right: set[int]) -> builtins
 
 
 def _click_classes(name: str) -> tuple[type[Exception], ...]:
-    """Return click's exception class ``name`` and typer's vendored copy, where it has one."""
-    found: list[type[Exception]] = [getattr(click, name)]
-    with contextlib.suppress(ImportError):
-        vendored = importlib.import_module("typer._click.exceptions")
-        found.append(getattr(vendored, name))
+    """Return click's exception class ``name`` and typer's vendored copy (newer typer)."""
+    found: list[type[Exception]] = []
+    for module in ("typer._click.exceptions", "click.exceptions"):
+        with contextlib.suppress(ImportError, AttributeError):
+            found.append(getattr(importlib.import_module(module), name))
     return tuple(found)
 
 
