@@ -8,8 +8,6 @@ The ``backup`` and ``restore`` groups are added by the ``django_snapshots.backup
 
 from __future__ import annotations
 
-import builtins
-import contextlib
 import importlib
 import json
 import sys
@@ -41,25 +39,11 @@ from django_snapshots.management.cli import (
     report_pip_diff,
     snapshot_errors,
 )
+from django_snapshots.management.output import USAGE_ERRORS, format_table, usage_line
 from django_snapshots.retention import PruneConfig, has_rules, plan_pruning
 from django_snapshots.settings import get_settings
 
 __all__ = ["Command", "InfoFormat", "ListFormat"]
-
-_DJANGO_OPTIONS = frozenset(
-    {
-        "--settings",
-        "--pythonpath",
-        "--traceback",
-        "--verbosity",
-        "-v",
-        "--no-color",
-        "--force-color",
-        "--skip-checks",
-    }
-)
-"""Django's own options, which only work straight after ``snapshots``."""
-
 
 ListFormat = Literal["table", "json", "yaml"]
 """Output formats of ``snapshots list``."""
@@ -77,43 +61,6 @@ def _listing_dict(listing: SnapshotListing) -> dict[str, Any]:
         "format": listing.format,
         "size": listing.snapshot.size,
     }
-
-
-def _table(rows: builtins.list[builtins.list[str]], right: set[int]) -> builtins.list[str]:
-    """Return ``rows`` as aligned text lines; columns in ``right`` align right."""
-    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
-    return [
-        "  ".join(
-            cell.rjust(widths[column]) if column in right else cell.ljust(widths[column])
-            for column, cell in enumerate(row)
-        ).rstrip()
-        for row in rows
-    ]
-
-
-def _click_classes(name: str) -> tuple[type[Exception], ...]:
-    """Return click's exception class ``name`` and typer's vendored copy (newer typer)."""
-    found: list[type[Exception]] = []
-    for module in ("typer._click.exceptions", "click.exceptions"):
-        with contextlib.suppress(ImportError, AttributeError):
-            found.append(getattr(importlib.import_module(module), name))
-    return tuple(found)
-
-
-_USAGE_ERRORS = _click_classes("UsageError")
-_NO_SUCH_OPTION = _click_classes("NoSuchOption")
-
-
-def _usage_line(error: Exception) -> str:
-    """Return the one line a usage error prints: what is wrong and, if known, the fix."""
-    option = getattr(error, "option_name", None)
-    if isinstance(error, _NO_SUCH_OPTION) and option in _DJANGO_OPTIONS:
-        return (
-            f"{option} is one of Django's options: put it straight after "
-            f"'snapshots' (manage.py snapshots {option} ... <subcommand> ...)"
-        )
-    format_message = cast("Callable[[], str]", getattr(error, "format_message", error.__str__))
-    return " ".join(format_message().split())
 
 
 class Command(TyperCommand):
@@ -144,9 +91,9 @@ class Command(TyperCommand):
         """Print a command-line usage error as one line instead of a help page."""
         from_cli = getattr(self, "_called_from_command_line", False)
         parent: Any = super()  # django-typer leaves __exit__ untyped
-        if isinstance(exc_val, _USAGE_ERRORS) and from_cli:
+        if isinstance(exc_val, USAGE_ERRORS) and from_cli:
             parent.__exit__(None, None, None)
-            self.stderr.write(f"Error: {_usage_line(exc_val)}")
+            self.stderr.write(f"Error: {usage_line(exc_val)}")
             sys.exit(2)
         return cast("Literal[True] | None", parent.__exit__(exc_type, exc_val, exc_tb))
 
@@ -191,7 +138,7 @@ class Command(TyperCommand):
                     snap.hostname,
                 ]
             )
-        for line in _table(rows, right={3, 4}):
+        for line in format_table(rows, right={3, 4}):
             self.echo(line)
 
     @command(help="Show a snapshot's manifest: artifacts, checksums and metadata.")
@@ -232,7 +179,7 @@ class Command(TyperCommand):
             )
         self.echo("")
         self.echo(f"Artifacts ({len(snap.artifacts)}):")
-        for line in _table(rows, right={2}):
+        for line in format_table(rows, right={2}):
             self.echo(line)
 
     @command(help="Delete one snapshot, or every snapshot with --all.")
