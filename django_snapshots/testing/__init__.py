@@ -25,9 +25,14 @@ does not: it imports nothing outside the standard library and django-snapshots.
 
 from __future__ import annotations
 
+from django_snapshots.testing.encryption import SnapshotEncryptionContract
 from django_snapshots.testing.storage import (
     AdvancedSnapshotStorageContract,
     SnapshotStorageContract,
 )
 
-__all__ = ["AdvancedSnapshotStorageContract", "SnapshotStorageContract"]
+__all__ = [
+    "AdvancedSnapshotStorageContract",
+    "SnapshotEncryptionContract",
+    "SnapshotStorageContract",
+]
