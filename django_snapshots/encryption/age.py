@@ -46,6 +46,9 @@ PUBLIC_KEY_SCHEME: Final = "age-x25519"
 HEADER_VERSION: Final = 1
 """Header ``version`` this release writes and reads."""
 
+_REMEMBERED: Final = 16
+"""Unwrapped per-snapshot identities kept, so restoring a snapshot again skips scrypt."""
+
 _OPTIONS: Final = ("recipients", "identities", "identity_file", "signing_key", "verify_keys")
 
 
@@ -108,6 +111,7 @@ class AgeEncryption:
         """The ``age1…`` recipients artifacts are encrypted to (public-key mode)."""
         self._passphrase = ""
         self._master: bytes | None = None
+        self._unwrapped: dict[str, pyrage.x25519.Identity] = {}
         self._lock = threading.Lock()
         self._recipients: list[pyrage.x25519.Recipient] = []
         self._identities: list[pyrage.x25519.Identity] = []
@@ -296,18 +300,31 @@ class AgeEncryption:
             wrapped = _text(snapshot_name, checked, "identity")
 
             def unwrap() -> list[pyrage.x25519.Identity]:
-                try:
-                    secret = pyrage.passphrase.decrypt(wrapped.encode(), self._passphrase)
-                    return [pyrage.x25519.Identity.from_str(secret.decode("ascii").strip())]
-                except (pyrage.DecryptError, pyrage.IdentityError, UnicodeDecodeError) as error:
-                    raise SnapshotEncryptionError(
-                        f"snapshot {snapshot_name!r}: its key does not open with the "
-                        f"passphrase ({one_line(error)})"
-                    ) from None
+                return [self._unwrap(snapshot_name, wrapped)]
 
             content_key = keys.derive_key(self._master_key(), "content-key")
             return AgeRestoreSession(snapshot_name, unwrap, content_key, verifier)
         return self._begin_public_key_restore(snapshot_name, checked, verifier)
+
+    def _unwrap(self, snapshot_name: str, wrapped: str) -> pyrage.x25519.Identity:
+        """Return the identity in the passphrase file ``wrapped`` (remembered: scrypt is slow)."""
+        with self._lock:
+            known = self._unwrapped.get(wrapped)
+        if known is not None:
+            return known
+        try:
+            secret = pyrage.passphrase.decrypt(wrapped.encode(), self._passphrase)
+            identity = pyrage.x25519.Identity.from_str(secret.decode("ascii").strip())
+        except (pyrage.DecryptError, pyrage.IdentityError, UnicodeDecodeError) as error:
+            raise SnapshotEncryptionError(
+                f"snapshot {snapshot_name!r}: its key does not open with the "
+                f"passphrase ({one_line(error)})"
+            ) from None
+        with self._lock:
+            while len(self._unwrapped) >= _REMEMBERED:
+                del self._unwrapped[next(iter(self._unwrapped))]
+            self._unwrapped[wrapped] = identity
+        return identity
 
     def _begin_public_key_restore(
         self, name: str, header: Mapping[str, Any], verifier: ManifestVerifier

@@ -82,13 +82,16 @@ def _decode(prefix: str, text: str, what: str) -> bytes:
     if not text.startswith(prefix):
         raise ValueError(f"{what} must start with {prefix!r}")
     body = text[len(prefix) :]
+    damaged = ValueError(
+        f"{what} is damaged or incomplete (expected {prefix!r} and 48 base64url characters)"
+    )
     try:
         raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
     except ValueError:
-        raise ValueError(f"{what} is not valid base64url after {prefix!r}") from None
+        raise damaged from None
     key, check = raw[:-_CHECK_SIZE], raw[-_CHECK_SIZE:]
     if len(key) != 32 or not hmac.compare_digest(check, _check(prefix, key)):
-        raise ValueError(f"{what} is damaged (its checksum does not match)")
+        raise damaged
     return key
 
 

@@ -242,6 +242,8 @@ class PumpReader(io.RawIOBase):
 
     def read(self, size: int | None = -1) -> bytes:
         """Return up to ``size`` bytes (the next chunk if negative); ``b""`` at the end."""
+        if self.closed:
+            raise ValueError("read from a closed stream")
         if self._offset >= len(self._pending):
             self._pending, self._offset = self._next_chunk(), 0
             if not self._pending:
@@ -322,6 +324,8 @@ class PumpWriter(io.RawIOBase):
 
     def write(self, data: Any) -> int:
         """Hand a copy of ``data`` to the worker; raise at once if the copy failed."""
+        if self.closed:
+            raise ValueError("write to a closed stream")
         chunk = bytes(data)
         if chunk:
             try:
