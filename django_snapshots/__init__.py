@@ -35,6 +35,10 @@ from django_snapshots.connectors import (
     PostgresConnector,
     SQLiteConnector,
 )
+from django_snapshots.encryption import (
+    AgeEncryption,
+    SnapshotEncryption,
+)
 from django_snapshots.engine import (
     ArtifactCheck,
     ProgressCallback,
@@ -81,6 +85,7 @@ __version__ = "0.2.0.dev0"
 
 __all__ = [
     "AdvancedSnapshotStorage",
+    "AgeEncryption",
     "AnyArtifactExporter",
     "AnyArtifactImporter",
     "ArtifactCheck",
@@ -109,6 +114,7 @@ __all__ = [
     "SQLiteConnector",
     "Snapshot",
     "SnapshotConnectorError",
+    "SnapshotEncryption",
     "SnapshotEncryptionError",
     "SnapshotError",
     "SnapshotExistsError",

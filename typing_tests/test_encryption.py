@@ -11,6 +11,7 @@ from typing import IO, Any
 
 from typing_extensions import assert_type
 
+import django_snapshots
 from django_snapshots.encryption import (
     AgeEncryption,
     BackupSession,
@@ -49,7 +50,10 @@ def age_encryption_is_a_snapshot_encryption(backend: SnapshotEncryption) -> None
     assert_type(generate_identity(), tuple[str, str])
     assert_type(generate_signing_pair(), tuple[str, str])
     assert_type(keygen_text(signing=True), str)
-    del as_backend, as_protocol, restore_protocol
+    top: SnapshotEncryption = django_snapshots.AgeEncryption(passphrase="pw")
+    assert_type(django_snapshots.AgeEncryption, type[AgeEncryption])
+    assert_type(django_snapshots.SnapshotEncryption, type[SnapshotEncryption])
+    del as_backend, as_protocol, restore_protocol, top
 
 
 class NoVerify:
