@@ -21,9 +21,9 @@ from __future__ import annotations
 import base64
 import hmac
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final, Literal, cast
+from typing import Any, Final, Literal, TypeVar, cast
 
 import pyrage
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -46,6 +46,9 @@ PUBLIC_KEY_SCHEME: Final = "age-x25519"
 HEADER_VERSION: Final = 1
 """Header ``version`` this release writes and reads."""
 
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
 _REMEMBERED: Final = 16
 """Unwrapped per-snapshot identities kept, so restoring a snapshot again skips scrypt."""
 
@@ -66,7 +69,8 @@ def _strings(option: str, value: object) -> list[str]:
     return [str(item) for item in items]
 
 
-def _parsed(option: str, parse: Any, value: Any) -> Any:
+def _parsed(option: str, parse: Callable[[_T], _R], value: _T) -> _R:
+    """Return ``parse(value)``; a ``ValueError`` becomes a configuration error naming ``option``."""
     try:
         return parse(value)
     except ValueError as error:
@@ -180,9 +184,8 @@ class AgeEncryption:
                 "identities", keys.parse_identities, _strings("identities", identities)
             )
         if verify_keys is not None:
-            texts = _strings("verify_keys", verify_keys)
-            for text in texts:
-                self._verify_keys.append(_parsed("verify_keys", keys.parse_verify_key, text))
+            for verify_key in _strings("verify_keys", verify_keys):
+                self._verify_keys.append(_parsed("verify_keys", keys.parse_verify_key, verify_key))
         if self._identities and not self._verify_keys:
             option = "identity_file" if identity_file is not None else "identities"
             raise _problem(
