@@ -36,6 +36,10 @@ from django_snapshots.connectors import (
     RestorePreflight,
     SQLiteConnector,
 )
+from django_snapshots.encryption import (
+    AgeEncryption,
+    SnapshotEncryption,
+)
 from django_snapshots.engine import (
     ArtifactCheck,
     ProgressCallback,
@@ -86,6 +90,7 @@ __version__ = "0.2.0.dev0"
 
 __all__ = [
     "AdvancedSnapshotStorage",
+    "AgeEncryption",
     "AnyArtifactExporter",
     "AnyArtifactImporter",
     "ArtifactCheck",
@@ -117,6 +122,7 @@ __all__ = [
     "Snapshot",
     "SnapshotConfigurationError",
     "SnapshotConnectorError",
+    "SnapshotEncryption",
     "SnapshotEncryptionError",
     "SnapshotError",
     "SnapshotExistsError",

@@ -38,6 +38,7 @@ from django_snapshots.testing.connectors import (
     DatabaseConnectorContract,
     Row,
 )
+from django_snapshots.testing.encryption import SnapshotEncryptionContract
 from django_snapshots.testing.storage import (
     AdvancedSnapshotStorageContract,
     SnapshotStorageContract,
@@ -49,5 +50,6 @@ __all__ = [
     "AdvancedSnapshotStorageContract",
     "DatabaseConnectorContract",
     "Row",
+    "SnapshotEncryptionContract",
     "SnapshotStorageContract",
 ]

@@ -1,0 +1,396 @@
+"""Turn a blocking ``copy(reader, writer)`` function into a pulled or pushed stream.
+
+pyrage streams with ``encrypt_io(reader, writer, ...)`` and ``decrypt_io(...)``: each
+call reads its input to the end and writes its output, and only returns when done.
+The snapshot pipeline needs the other shapes: a backup hands storage a *readable*
+stream of ciphertext (storage pulls it), and a restore *writes* fetched bytes into a
+stream that decrypts them. :class:`PumpReader` and :class:`PumpWriter` run the copy
+function in a worker thread and connect it to the caller through a bounded queue of
+chunks, so memory stays bounded (a few :data:`~django_snapshots.streams.CHUNK_SIZE`
+chunks) whatever the size of the stream.
+
+Exceptions raised by the caller's own stream inside the worker (a source that fails,
+a sink that is full) come back to the caller unchanged; the copy function's own
+errors are handed to an ``on_error`` callback that turns them into the exception to
+raise. Closing a stream early stops the worker.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections import deque
+from collections.abc import Callable
+from types import TracebackType
+from typing import IO, Any, Final, TypeVar
+
+from django_snapshots.streams import CHUNK_SIZE, binary
+
+__all__ = ["CopyFunction", "PumpReader", "PumpWriter"]
+
+CopyFunction = Callable[[IO[bytes], IO[bytes]], None]
+"""Read the first stream to its end and write the transformed bytes to the second."""
+
+_T = TypeVar("_T")
+
+_DEPTH: Final = 2
+"""Chunks the queue between the threads holds at most."""
+
+
+class _Stopped(Exception):
+    """The other end of a channel went away."""
+
+
+class _Channel:
+    """A bounded FIFO of byte chunks between two threads, closable from either end."""
+
+    def __init__(self) -> None:
+        self._items: deque[bytes] = deque()
+        self._condition = threading.Condition()
+        self._finished = False
+        self._abandoned = False
+
+    def put(self, chunk: bytes) -> None:
+        """Queue ``chunk``, waiting while full; raise :class:`_Stopped` if abandoned."""
+        with self._condition:
+            while len(self._items) >= _DEPTH and not self._abandoned:
+                self._condition.wait()
+            if self._abandoned:
+                raise _Stopped
+            self._items.append(chunk)
+            self._condition.notify_all()
+
+    def get(self) -> bytes:
+        """Return the next chunk, waiting for one; ``b""`` once finished and drained."""
+        with self._condition:
+            while not self._items and not self._finished and not self._abandoned:
+                self._condition.wait()
+            if self._items:
+                chunk = self._items.popleft()
+                self._condition.notify_all()
+                return chunk
+            if self._abandoned:
+                raise _Stopped
+            return b""
+
+    def finish(self) -> None:
+        """Mark that no chunk will be put any more (the producer is done)."""
+        with self._condition:
+            self._finished = True
+            self._condition.notify_all()
+
+    def abandon(self) -> None:
+        """Drop queued chunks and wake both ends: the consumer went away."""
+        with self._condition:
+            self._abandoned = True
+            self._items.clear()
+            self._condition.notify_all()
+
+
+class _Guarded(io.RawIOBase):
+    """Forward to a caller's stream in CHUNK_SIZE pieces, remembering its first exception.
+
+    pyrage reads and writes 8 KiB at a time; batching the caller's stream into 1 MiB
+    calls keeps the per-call cost of its stages (hashing, zstd, file I/O) low.
+    """
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        super().__init__()
+        self.stream: IO[bytes] = stream
+        self.error: BaseException | None = None
+        self._pending = b""
+        self._offset = 0
+        self._buffer = bytearray()
+
+    def readable(self) -> bool:
+        return True
+
+    def writable(self) -> bool:
+        return True
+
+    def _call(self, action: Callable[[], _T]) -> _T:
+        try:
+            return action()
+        except BaseException as error:
+            self.error = self.error or error
+            raise
+
+    def read(self, size: int | None = -1) -> bytes:
+        if self._offset >= len(self._pending):
+            self._pending = self._call(lambda: self.stream.read(CHUNK_SIZE)) or b""
+            self._offset = 0
+        end = len(self._pending) if size is None or size < 0 else self._offset + size
+        data = self._pending[self._offset : end]
+        self._offset += len(data)
+        return data
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        self._buffer += view
+        if len(self._buffer) >= CHUNK_SIZE:
+            self.flush()
+        return len(view)
+
+    def flush(self) -> None:
+        if self._buffer:
+            pending = bytes(self._buffer)
+            self._buffer.clear()
+            self._call(lambda: self.stream.write(pending))
+
+
+class _ChannelWriter(io.RawIOBase):
+    """Collect what the worker writes into chunks of CHUNK_SIZE and queue them."""
+
+    def __init__(self, channel: _Channel) -> None:
+        super().__init__()
+        self._channel = channel
+        self._buffer = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        self._buffer += view
+        if len(self._buffer) >= CHUNK_SIZE:
+            self._channel.put(bytes(self._buffer))
+            self._buffer.clear()
+        return len(view)
+
+    def flush(self) -> None:
+        if self._buffer:
+            self._channel.put(bytes(self._buffer))
+            self._buffer.clear()
+
+
+class _ChannelReader(io.RawIOBase):
+    """Serve the worker's reads from queued chunks, in whatever sizes it asks for."""
+
+    def __init__(self, channel: _Channel) -> None:
+        super().__init__()
+        self._channel = channel
+        self._pending = b""
+        self._offset = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        if self._offset >= len(self._pending):
+            self._pending, self._offset = self._channel.get(), 0
+        end = len(self._pending) if size is None or size < 0 else self._offset + size
+        data = self._pending[self._offset : end]
+        self._offset += len(data)
+        return data
+
+
+class _Outcome:
+    """What the worker thread left behind: its error, if any."""
+
+    def __init__(self) -> None:
+        self.error: BaseException | None = None
+
+
+def _run(
+    copy: CopyFunction,
+    reader: IO[bytes],
+    writer: IO[bytes],
+    outcome: _Outcome,
+    done: Callable[[], None],
+) -> None:
+    """Thread body: run ``copy``, flush, record any error, then call ``done``."""
+    try:
+        copy(reader, writer)
+        writer.flush()
+    except BaseException as error:  # noqa: BLE001 - handed to the caller's thread
+        outcome.error = error
+    finally:
+        done()
+
+
+def _resolve(
+    outcome: _Outcome, guarded: _Guarded, on_error: Callable[[BaseException], BaseException]
+) -> BaseException | None:
+    """Return the exception the caller should see, or None if the copy succeeded."""
+    if guarded.error is not None:
+        return guarded.error
+    if outcome.error is not None:
+        return on_error(outcome.error)
+    return None
+
+
+class PumpReader(io.RawIOBase):
+    """A readable stream of what ``copy(source, ...)`` writes, run in a worker thread.
+
+    Read it to the end (``b""``): only then has the copy finished successfully; any
+    failure is raised by the read that would otherwise have returned the end. Close it
+    to stop the worker early. ``source`` is read by the worker thread only.
+    """
+
+    def __init__(
+        self,
+        copy: CopyFunction,
+        source: IO[bytes],
+        on_error: Callable[[BaseException], BaseException],
+        *,
+        name: str = "pump",
+    ) -> None:
+        """Start copying ``source``; ``on_error`` maps the copy function's own errors."""
+        super().__init__()
+        self._channel = _Channel()
+        self._source = _Guarded(source)
+        self._outcome = _Outcome()
+        self._on_error = on_error
+        self._pending = b""
+        self._offset = 0
+        # The thread must not hold a reference to self, so an abandoned reader is
+        # garbage-collected, and closing it stops the worker.
+        self._thread = threading.Thread(
+            target=_run,
+            args=(
+                copy,
+                binary(self._source),
+                binary(_ChannelWriter(self._channel)),
+                self._outcome,
+                self._channel.finish,
+            ),
+            name=name,
+            daemon=True,
+        )
+        self._thread.start()
+
+    def readable(self) -> bool:
+        """Return True: this stream is read from."""
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        """Return up to ``size`` bytes (the next chunk if negative); ``b""`` at the end."""
+        if self.closed:
+            raise ValueError("read from a closed stream")
+        if self._offset >= len(self._pending):
+            self._pending, self._offset = self._next_chunk(), 0
+            if not self._pending:
+                return b""
+        end = len(self._pending) if size is None or size < 0 else self._offset + size
+        data = self._pending[self._offset : end]
+        self._offset += len(data)
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        """Fill ``buffer`` with the next bytes; return how many."""
+        view = memoryview(buffer).cast("B")
+        data = self.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+    def _next_chunk(self) -> bytes:
+        """Return the next queued chunk, or raise the copy's failure at its end."""
+        try:
+            chunk = self._channel.get()
+        except _Stopped:
+            raise ValueError("read from a closed stream") from None
+        if chunk:
+            return chunk
+        self._thread.join()
+        error = _resolve(self._outcome, self._source, self._on_error)
+        if error is not None:
+            raise error
+        return b""
+
+    def close(self) -> None:
+        """Stop the worker (if still copying) and close the stream."""
+        if not self.closed:
+            self._channel.abandon()
+            self._thread.join()
+        super().close()
+
+
+class PumpWriter(io.RawIOBase):
+    """A writable stream whose bytes ``copy(..., sink)`` transforms into ``sink``.
+
+    The worker thread writes ``sink``: do not touch it until this stream is closed.
+    :meth:`close` waits for the copy to end and raises its failure, if any; leaving a
+    ``with`` block because of an exception abandons the copy instead.
+    """
+
+    def __init__(
+        self,
+        copy: CopyFunction,
+        sink: IO[bytes],
+        on_error: Callable[[BaseException], BaseException],
+        *,
+        name: str = "pump",
+    ) -> None:
+        """Start a worker that reads what is written here and copies it into ``sink``."""
+        super().__init__()
+        self._channel = _Channel()
+        self._sink = _Guarded(sink)
+        self._outcome = _Outcome()
+        self._on_error = on_error
+        self._thread = threading.Thread(
+            target=_run,
+            args=(
+                copy,
+                binary(_ChannelReader(self._channel)),
+                binary(self._sink),
+                self._outcome,
+                self._channel.abandon,
+            ),
+            name=name,
+            daemon=True,
+        )
+        self._thread.start()
+
+    def writable(self) -> bool:
+        """Return True: this stream is written to."""
+        return True
+
+    def write(self, data: Any) -> int:
+        """Hand a copy of ``data`` to the worker; raise at once if the copy failed."""
+        if self.closed:
+            raise ValueError("write to a closed stream")
+        chunk = bytes(data)
+        if chunk:
+            try:
+                self._channel.put(chunk)
+            except _Stopped:
+                self._raise_outcome()
+                error = ValueError("bytes written after the end of the stream")
+                raise self._on_error(error) from None
+        return len(chunk)
+
+    def _raise_outcome(self) -> None:
+        """Wait for the worker; raise its failure if it had one."""
+        self._thread.join()
+        error = _resolve(self._outcome, self._sink, self._on_error)
+        if error is not None:
+            raise error
+
+    def close(self) -> None:
+        """Signal the end of the input, wait for the copy, and raise its failure."""
+        if self.closed:
+            return
+        try:
+            self._channel.finish()
+            self._raise_outcome()
+        finally:
+            super().close()
+
+    def abort(self) -> None:
+        """Stop the copy without waiting for a result or raising; close the stream."""
+        if not self.closed:
+            self._channel.abandon()
+            self._thread.join()
+            super().close()
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Close normally, or abort when the block raised."""
+        if kind is None:
+            self.close()
+        else:
+            self.abort()
