@@ -80,7 +80,7 @@ class ArtifactRecord:
     filename: str
     """The stored file's name inside the snapshot."""
     size: int
-    """Size in bytes of the stored file (before encryption)."""
+    """Size in bytes of the stored file's plaintext (before any encryption)."""
     checksum: str
     """``"sha256:<hex>"`` of the stored file's plaintext."""
     created_at: datetime
@@ -89,8 +89,27 @@ class ArtifactRecord:
     """Artifact-specific facts, such as the database alias and connector."""
     extra: dict[str, Any] = field(default_factory=dict[str, Any])
     """Keys of the record this release does not know, kept for round trips."""
+    stored_size: int | None = None
+    """Size in bytes of what storage holds, for an encrypted artifact (else None)."""
+    stored_checksum: str | None = None
+    """``"sha256:<hex>"`` of what storage holds, for an encrypted artifact (else None):
+    ``verify`` checks it without any key."""
 
-    _KEYS = ("type", "filename", "size", "checksum", "created_at", "metadata")
+    _KEYS = (
+        "type",
+        "filename",
+        "size",
+        "checksum",
+        "created_at",
+        "metadata",
+        "stored_size",
+        "stored_checksum",
+    )
+
+    @property
+    def encrypted(self) -> bool:
+        """Return True if storage holds this artifact encrypted."""
+        return self.stored_checksum is not None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ArtifactRecord:
@@ -104,6 +123,14 @@ class ArtifactRecord:
         size = _field(data, "size", int, where)
         if size < 0:
             raise SnapshotIntegrityError(f"{where}: field 'size' is negative")
+        stored_size = _field(data, "stored_size", int, where) if "stored_size" in data else None
+        stored_checksum = (
+            _field(data, "stored_checksum", str, where) if "stored_checksum" in data else None
+        )
+        if (stored_size is None) != (stored_checksum is None):
+            raise SnapshotIntegrityError(
+                f"{where}: fields 'stored_size' and 'stored_checksum' go together"
+            )
         return cls(
             type=_field(data, "type", str, where),
             filename=_field(data, "filename", str, where),
@@ -112,10 +139,15 @@ class ArtifactRecord:
             created_at=_timestamp(data, "created_at", where),
             metadata=_json_object(data, "metadata", where) if "metadata" in data else {},
             extra={k: v for k, v in data.items() if k not in cls._KEYS},
+            stored_size=stored_size,
+            stored_checksum=stored_checksum,
         )
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON-able form written to ``manifest.json``."""
+        stored: dict[str, Any] = {}
+        if self.stored_checksum is not None:
+            stored = {"stored_size": self.stored_size, "stored_checksum": self.stored_checksum}
         return {
             "type": self.type,
             "filename": self.filename,
@@ -123,6 +155,7 @@ class ArtifactRecord:
             "checksum": self.checksum,
             "created_at": self.created_at.isoformat(),
             "metadata": self.metadata,
+            **stored,
             **self.extra,
         }
 
@@ -162,6 +195,18 @@ class Snapshot:
         "metadata",
         "artifacts",
     )
+
+    @property
+    def encryption_header(self) -> dict[str, Any] | None:
+        """Return the manifest's ``"encryption"`` header (what a restore needs), or None."""
+        header = self.extra.get("encryption")
+        return cast("dict[str, Any]", header) if isinstance(header, dict) else None
+
+    @property
+    def authentication(self) -> dict[str, Any] | None:
+        """Return the manifest's ``"authentication"`` seal (MAC or signature), or None."""
+        seal = self.extra.get("authentication")
+        return cast("dict[str, Any]", seal) if isinstance(seal, dict) else None
 
     @property
     def size(self) -> int:

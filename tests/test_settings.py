@@ -233,7 +233,12 @@ BAD_SETTINGS: list[tuple[object, str]] = [
     ({"METADATA": [1]}, "SNAPSHOTS['METADATA']: must be a dict"),
     ({"METADATA": {"when": object()}}, "SNAPSHOTS['METADATA']: must be JSON-serialisable"),
     ({"METADATA": {1: "x"}}, "SNAPSHOTS['METADATA']: keys must be strings"),
-    ({"ENCRYPTION": "fernet"}, "SNAPSHOTS['ENCRYPTION']: encryption is not supported"),
+    ({"ENCRYPTION": "fernet"}, "SNAPSHOTS['ENCRYPTION']: builtins.str does not conform"),
+    (
+        {"ENCRYPTION": {"BACKEND": "django_snapshots.encryption.AgeEncryption"}},
+        "SNAPSHOTS['ENCRYPTION']: django_snapshots.encryption.AgeEncryption: ",
+    ),
+    ({"ENCRYPTION": {"BACKEND": "no.Such"}}, "SNAPSHOTS['ENCRYPTION']: cannot import BACKEND"),
     ({"DATABASE_CONNECTORS": []}, "SNAPSHOTS['DATABASE_CONNECTORS']: must be a dict"),
     ({"DATABASE_CONNECTORS": {"other": "auto"}}, "'other' is not a database alias in DATABASES"),
     (

@@ -13,6 +13,7 @@ from typing_extensions import assert_type
 
 from django_snapshots.connectors.protocols import DatabaseConnector
 from django_snapshots.durations import IsoDuration, parse_duration
+from django_snapshots.encryption import SnapshotEncryption
 from django_snapshots.manifest import ArtifactRecord, Snapshot
 from django_snapshots.settings import (
     PruneConfig,
@@ -35,7 +36,11 @@ def settings_fields_are_typed() -> None:
     assert_type(settings.snapshot_format, Literal["directory", "archive"])
     assert_type(settings.snapshot_name, str | Callable[[datetime], str])
     assert_type(settings.metadata, dict[str, Any])
-    assert_type(settings.encryption, object | None)
+    assert_type(settings.encryption, SnapshotEncryption | dict[str, Any] | None)
+    assert_type(settings.encryption_backend(), SnapshotEncryption | None)
+    assert_type(settings.media_storage, str | None)
+    assert_type(settings.safety_keep, str | timedelta)
+    assert_type(settings.max_age, str | timedelta | None)
     assert_type(settings.database_connectors, dict[str, str | DatabaseConnector])
     assert_type(settings.connector_for("default"), DatabaseConnector | None)
     assert_type(settings.prune, PruneConfig | None)

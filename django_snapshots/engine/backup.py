@@ -24,6 +24,7 @@ from django_snapshots import layout
 from django_snapshots.artifacts.environment import pip_freeze
 from django_snapshots.artifacts.protocols import AnyArtifactExporter
 from django_snapshots.artifacts.registry import artifact_type, artifact_types
+from django_snapshots.engine.crypto import seal_manifest
 from django_snapshots.engine.produce import Producer, stored_name
 from django_snapshots.engine.types import ProgressCallback
 from django_snapshots.exceptions import SnapshotConfigurationError, SnapshotExistsError
@@ -123,6 +124,7 @@ def create_snapshot(
     )
     chosen = list(exporters) if exporters is not None else default_exporters()
     check_exporters(chosen)
+    encryption = settings.encryption_backend()
     with SnapshotLock(store, snapshot_name):
         layout.recover(store, snapshot_name)
         previous = layout.locate(store, snapshot_name)
@@ -137,15 +139,15 @@ def create_snapshot(
             writer = layout.open_writer(
                 store, snapshot_name, chosen_format, previous, Path(scratch) / "stored"
             )
+            session = encryption.begin_backup(snapshot_name) if encryption is not None else None
             try:
                 with ThreadPoolExecutor(1, thread_name_prefix="snapshot-pip") as side:
                     # pip freeze takes a second or two: run it while the artifacts are made,
                     # unless an artifact provides the lines anyway.
                     provided = _provides_pip(chosen)
                     frozen = side.submit(lambda: None if provided else pip_freeze())
-                    produced = Producer(Path(scratch) / "plain", writer, progress).produce_all(
-                        chosen
-                    )
+                    producer = Producer(Path(scratch) / "plain", writer, progress, session)
+                    produced = producer.produce_all(chosen)
                 pip = next((item.pip for item in produced if item.pip is not None), None)
                 snapshot = Snapshot(
                     name=snapshot_name,
@@ -158,6 +160,8 @@ def create_snapshot(
                     metadata=json.loads(json.dumps(settings.metadata)),
                     artifacts=[item.record for item in produced],
                 )
+                if session is not None:
+                    seal_manifest(snapshot, session)
                 writer.commit(
                     snapshot.to_json(), [record.filename for record in snapshot.artifacts]
                 )

@@ -19,9 +19,14 @@ from typing import IO, Any
 import zstandard
 
 from django_snapshots import layout
+from django_snapshots.encryption import RestoreSession
 from django_snapshots.engine.produce import MAX_WORKERS
 from django_snapshots.engine.types import ArtifactCheck, ProgressCallback, byte_hook
-from django_snapshots.exceptions import SnapshotIntegrityError, SnapshotNotFoundError
+from django_snapshots.exceptions import (
+    SnapshotEncryptionError,
+    SnapshotIntegrityError,
+    SnapshotNotFoundError,
+)
 from django_snapshots.layout import Location
 from django_snapshots.manifest import ArtifactRecord, Snapshot
 from django_snapshots.storage.protocols import SnapshotStorage
@@ -36,7 +41,7 @@ from django_snapshots.streams import (
     iter_chunks,
 )
 
-__all__ = ["check_all", "fetch_all", "mismatch"]
+__all__ = ["check_all", "fetch_all", "mismatch", "mismatch_of", "stored_mismatch"]
 
 
 def _plain_name(record: ArtifactRecord, codec: Codec) -> str:
@@ -47,13 +52,29 @@ def _plain_name(record: ArtifactRecord, codec: Codec) -> str:
     return record.filename
 
 
-def mismatch(record: ArtifactRecord, size: int, checksum: str) -> str | None:
-    """Return what is wrong with a fetched artifact, or None if it matches its record."""
-    if size != record.size:
-        return f"size {size} bytes, manifest says {record.size}"
-    if checksum != record.checksum:
-        return f"checksum {checksum}, manifest says {record.checksum}"
+def mismatch_of(expected_size: int, expected: str, size: int, checksum: str) -> str | None:
+    """Return how ``size``/``checksum`` differ from what the manifest records, or None."""
+    if size != expected_size:
+        return f"size {size} bytes, manifest says {expected_size}"
+    if checksum != expected:
+        return f"checksum {checksum}, manifest says {expected}"
     return None
+
+
+def mismatch(record: ArtifactRecord, size: int, checksum: str) -> str | None:
+    """Return what is wrong with a fetched plaintext, or None if it matches its record."""
+    return mismatch_of(record.size, record.checksum, size, checksum)
+
+
+def stored_mismatch(record: ArtifactRecord, size: int, checksum: str) -> str | None:
+    """Return what is wrong with the bytes storage holds, or None (no key needed)."""
+    if record.stored_size is not None and record.stored_checksum is not None:
+        return mismatch_of(record.stored_size, record.stored_checksum, size, checksum)
+    return mismatch(record, size, checksum)
+
+
+_BROKEN = (zstandard.ZstdError, zlib.error, SnapshotIntegrityError, SnapshotEncryptionError)
+"""What a damaged stored file raises while it is decrypted or decompressed."""
 
 
 class _Discard(io.RawIOBase):
@@ -79,10 +100,23 @@ def _fetch(
     source: IO[bytes],
     scratch: Path,
     progress: ProgressCallback | None,
+    session: RestoreSession | None,
 ) -> Path:
-    """Hash, size-check and decompress one stored artifact into scratch; return the plain file."""
-    head = source.read(4)
+    """Hash, size-check, (decrypt) and decompress one stored artifact; return the plain file.
+
+    Stored bytes are hashed as they arrive (against ``stored_size``/``stored_checksum``
+    for an encrypted artifact, else ``size``/``checksum``), decrypted and decompressed on
+    the fly; the plain file is only handed on once every size and checksum matches.
+    """
+    encrypted = record.encrypted
+    if encrypted and session is None:
+        raise SnapshotEncryptionError(
+            f"artifact {record.filename!r} of snapshot {name!r} is encrypted and no key is set"
+        )
+    head = b"" if encrypted else source.read(4)
     codec = detect_codec(record.metadata, head)
+    expected_size = record.stored_size if record.stored_size is not None else record.size
+    expected_checksum = record.stored_checksum or record.checksum
     # One folder per artifact: plain names of two records can never collide.
     folder = Path(tempfile.mkdtemp(dir=scratch))
     plain = folder / _plain_name(record, codec)
@@ -90,28 +124,38 @@ def _fetch(
     broken: Exception | None = None
     with open(plain, "wb") as out:
         decompressor = decompressing_writer(out, codec)
-        hasher = HashingWriter(
-            decompressor, byte_hook(progress, "fetch", record.filename, record.size)
-        )
+        inner: IO[bytes] = decompressor
+        plain_hash: HashingWriter | None = None
+        decryptor: IO[bytes] | None = None
+        if encrypted:
+            assert session is not None
+            plain_hash = HashingWriter(decompressor)
+            decryptor = session.decrypting_writer(binary(plain_hash), record.filename)
+            inner = decryptor
+        hasher = HashingWriter(inner, byte_hook(progress, "fetch", record.filename, expected_size))
         for chunk in _prepend(head, iter_chunks(source)):
-            if hasher.size + len(chunk) > record.size:
-                failure = f"it holds more than the {record.size} bytes its manifest records"
+            if hasher.size + len(chunk) > expected_size:
+                failure = f"it holds more than the {expected_size} bytes its manifest records"
                 break
             try:
                 hasher.write(chunk)
-            except (zstandard.ZstdError, zlib.error) as error:
+            except _BROKEN as error:
                 # Keep hashing, so the message says whether the bytes differ from the record.
                 broken = error
                 hasher.sink = _Discard()
         if failure is None and broken is None:
             try:
-                decompressor.close()
-            except (zstandard.ZstdError, zlib.error) as error:
+                for stage in (decryptor, decompressor):
+                    if stage is not None:
+                        stage.close()
+            except _BROKEN as error:
                 broken = error
     if failure is None:
-        failure = mismatch(record, hasher.size, hasher.checksum)
+        failure = mismatch_of(expected_size, expected_checksum, hasher.size, hasher.checksum)
     if failure is None and broken is not None:
-        failure = f"it cannot be decompressed ({codec}): {broken}"
+        failure = f"it cannot be {'decrypted' if encrypted else 'decompressed'} ({codec}): {broken}"
+    if failure is None and plain_hash is not None:
+        failure = mismatch(record, plain_hash.size, plain_hash.checksum)
     if failure is not None:
         raise SnapshotIntegrityError(
             f"artifact {record.filename!r} of snapshot {name!r} is corrupt: {failure}"
@@ -153,11 +197,12 @@ def fetch_all(
     records: list[ArtifactRecord],
     scratch: Path,
     progress: ProgressCallback | None,
+    session: RestoreSession | None = None,
 ) -> dict[str, Path]:
     """Download and verify every record into scratch; return plain files by stored name."""
 
     def handle(record: ArtifactRecord, stream: IO[bytes]) -> Path:
-        return _fetch(snapshot.name, record, stream, scratch, progress)
+        return _fetch(snapshot.name, record, stream, scratch, progress, session)
 
     return _each_stored(storage, location, records, handle)
 
@@ -166,10 +211,11 @@ def _hash_stream(
     record: ArtifactRecord, stream: IO[bytes], progress: ProgressCallback | None
 ) -> ArtifactCheck:
     reader = HashingReader(stream, byte_hook(progress, "verify", record.filename, record.size))
+    limit = record.stored_size if record.stored_size is not None else record.size
     for _ in iter_chunks(binary(reader)):
-        if reader.size > record.size:
+        if reader.size > limit:
             break
-    problem = mismatch(record, reader.size, reader.checksum)
+    problem = stored_mismatch(record, reader.size, reader.checksum)
     return ArtifactCheck(record.filename, problem is None, problem or "ok")
 
 

@@ -20,6 +20,7 @@ from typing import IO, Final
 
 from django_snapshots.artifacts.protocols import AnyArtifactExporter
 from django_snapshots.artifacts.registry import artifact_type
+from django_snapshots.encryption import BackupSession
 from django_snapshots.engine.types import ProgressCallback, byte_hook, report, run_artifact_method
 from django_snapshots.layout import SnapshotWriter
 from django_snapshots.manifest import ArtifactRecord
@@ -32,7 +33,7 @@ from django_snapshots.streams import (
     compressing_reader,
 )
 
-__all__ = ["MAX_WORKERS", "Produced", "Producer", "stored_name"]
+__all__ = ["MAX_WORKERS", "Produced", "Producer", "Stored", "stored_name"]
 
 MAX_WORKERS: Final = 4
 """Artifacts handled at once; compression and hashing release the GIL."""
@@ -65,6 +66,16 @@ def _is_sequential(exporter: AnyArtifactExporter) -> bool:
 
 
 @dataclass(frozen=True)
+class Stored:
+    """What one stored file holds: its plaintext hash and, if encrypted, the stored bytes'."""
+
+    plain: HashingReader
+    """Size and sha256 of the (compressed) plaintext: the manifest's ``size``/``checksum``."""
+    encrypted: HashingReader | None
+    """Size and sha256 of the bytes storage holds, when they are encrypted."""
+
+
+@dataclass(frozen=True)
 class Producer:
     """Turns exporters into stored files for one backup."""
 
@@ -72,19 +83,25 @@ class Producer:
     """The backup's private scratch folder for plain files."""
     writer: SnapshotWriter
     progress: ProgressCallback | None
+    session: BackupSession | None = None
+    """Encrypts every stored file when the snapshot is encrypted."""
 
-    def store(self, source: IO[bytes], codec: Codec | None, stored: str) -> HashingReader:
-        """Compress, hash and store ``source`` in one pass; return the hasher."""
-        reader = HashingReader(
+    def store(self, source: IO[bytes], codec: Codec | None, stored: str) -> Stored:
+        """Compress, hash, (encrypt, hash) and store ``source`` in one pass."""
+        plain = HashingReader(
             compressing_reader(source, codec) if codec is not None else source,
             byte_hook(self.progress, "store", stored, None),
         )
-        self.writer.put(stored, binary(reader))
-        return reader
+        if self.session is None:
+            self.writer.put(stored, binary(plain))
+            return Stored(plain, None)
+        encrypted = HashingReader(self.session.encrypting_reader(binary(plain), stored))
+        self.writer.put(stored, binary(encrypted))
+        return Stored(plain, encrypted)
 
     def through_pipe(
         self, exporter: AnyArtifactExporter, plain: Path, codec: Codec | None, stored: str
-    ) -> HashingReader:
+    ) -> Stored:
         """Run a sequential exporter into a named pipe while its output is stored.
 
         Return the stored-file hasher. Whatever fails first is raised once both sides
@@ -142,11 +159,14 @@ class Producer:
         record = ArtifactRecord(
             type=exporter.artifact_type,
             filename=stored,
-            size=reader.size,
-            checksum=reader.checksum,
+            size=reader.plain.size,
+            checksum=reader.plain.checksum,
             created_at=datetime.now(timezone.utc),
             metadata=metadata,
         )
+        if reader.encrypted is not None:
+            record.stored_size = reader.encrypted.size
+            record.stored_checksum = reader.encrypted.checksum
         return Produced(record, pip)
 
     def produce_all(self, exporters: Sequence[AnyArtifactExporter]) -> list[Produced]:

@@ -26,14 +26,16 @@ from django_snapshots.artifacts.registry import (
     artifact_types,
     describe_generically,
 )
+from django_snapshots.encryption import RestoreSession
 from django_snapshots.engine.catalog import resolve, resolve_newest
+from django_snapshots.engine.crypto import open_restore_session
 from django_snapshots.engine.fetch import fetch_all
 from django_snapshots.engine.types import ProgressCallback, report, run_artifact_method
-from django_snapshots.exceptions import SnapshotEncryptionError, SnapshotNotFoundError
+from django_snapshots.exceptions import SnapshotNotFoundError
 from django_snapshots.layout import Location
 from django_snapshots.manifest import ArtifactRecord, Snapshot
 from django_snapshots.scratch import scratch_folder
-from django_snapshots.settings import get_storage
+from django_snapshots.settings import get_settings, get_storage
 from django_snapshots.storage.protocols import SnapshotStorage
 
 __all__ = [
@@ -65,6 +67,8 @@ class RestorePlan:
     snapshot: Snapshot
     selected: list[tuple[ArtifactRecord, AnyArtifactImporter]]
     """Each artifact to restore, with its importer, in manifest order."""
+    session: RestoreSession | None = None
+    """The verified decryption session of an encrypted snapshot."""
 
     @property
     def overwrites(self) -> list[str]:
@@ -120,19 +124,17 @@ def prepare_restore(
     Raise :class:`~django_snapshots.SnapshotNotFoundError` for a missing snapshot,
     artifact or alias, :class:`~django_snapshots.SnapshotIntegrityError` when the
     snapshot (the newest one, if none is named) cannot be read, and
-    :class:`~django_snapshots.SnapshotEncryptionError` when it cannot be decrypted.
+    :class:`~django_snapshots.SnapshotEncryptionError` when it cannot be decrypted or
+    authenticated (no key, wrong key, a failing or missing seal).
     """
     store = storage if storage is not None else get_storage()
     location, snapshot = resolve_newest(store) if name is None else resolve(store, name)
-    if snapshot.encrypted:
-        raise SnapshotEncryptionError(
-            f"snapshot {snapshot.name!r} is encrypted, and this release cannot decrypt it"
-        )
+    session = open_restore_session(get_settings().encryption_backend(), snapshot)
     selected = _select(snapshot, importers)
     for _, importer in selected:
         if isinstance(importer, PreflightImporter):
             importer.preflight()
-    return RestorePlan(store, location, snapshot, selected)
+    return RestorePlan(store, location, snapshot, selected, session)
 
 
 def execute_restore(plan: RestorePlan, *, progress: ProgressCallback | None = None) -> Snapshot:
@@ -150,6 +152,7 @@ def execute_restore(plan: RestorePlan, *, progress: ProgressCallback | None = No
             [record for record, _ in plan.selected],
             Path(scratch),
             progress,
+            plan.session,
         )
 
         def one(record: ArtifactRecord, importer: AnyArtifactImporter) -> None:

@@ -11,6 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from django_snapshots.connectors.protocols import DatabaseConnector
 from django_snapshots.durations import format_duration
+from django_snapshots.encryption.protocols import SnapshotEncryption
 from django_snapshots.exceptions import SnapshotConfigurationError, SnapshotConnectorError
 from django_snapshots.layout.paths import SnapshotFormat
 from django_snapshots.retention import PruneConfig
@@ -48,8 +49,10 @@ class SnapshotSettings:
     """A template with ``{timestamp_utc}`` and ``{hostname}``, or a callable."""
     metadata: dict[str, Any] = field(default_factory=dict[str, Any])
     """JSON-able facts copied into every manifest."""
-    encryption: object | None = None
-    """Reserved; this release supports no encryption backend, so it must be None."""
+    encryption: SnapshotEncryption | dict[str, Any] | None = None
+    """An encryption backend (such as :class:`~django_snapshots.AgeEncryption`), or
+    ``{"BACKEND": dotted path, "OPTIONS": {...}}``; None stores snapshots unencrypted.
+    Always an instance (or None) once normalised."""
     database_connectors: dict[str, str | DatabaseConnector] = field(
         default_factory=dict[str, "str | DatabaseConnector"]
     )
@@ -78,6 +81,14 @@ class SnapshotSettings:
             return build_storage(self.storage)
         except SnapshotConfigurationError as error:
             raise ImproperlyConfigured(f"SNAPSHOTS['STORAGE']: {error}") from None
+
+    def encryption_backend(self) -> SnapshotEncryption | None:
+        """Return ``encryption`` as an instance (building a dict form), or None."""
+        if self.encryption is None or not isinstance(self.encryption, dict):
+            return self.encryption
+        from django_snapshots.settings.validation import normalise_settings
+
+        return cast("SnapshotEncryption | None", normalise_settings(self).encryption)
 
     def connector_for(self, db_alias: str) -> DatabaseConnector | None:
         """Return the connector configured for ``db_alias``, or None for ``"auto"``."""

@@ -15,10 +15,11 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta, timezone
-from typing import Any, Final, TypeGuard, cast
+from typing import Any, Final, cast
 
 from django.core.exceptions import ImproperlyConfigured
 
+from django_snapshots.configured import build_configured, is_mapping, nonconformance
 from django_snapshots.durations import parse_duration
 from django_snapshots.exceptions import (
     SnapshotConfigurationError,
@@ -67,10 +68,6 @@ class _Invalid(Exception):
         super().__init__(f"SNAPSHOTS{where}: {' '.join(problem.split())}")
 
 
-def _is_mapping(value: object) -> TypeGuard[Mapping[Any, Any]]:
-    return isinstance(value, Mapping)
-
-
 def _keyed(
     data: Mapping[Any, Any], known: tuple[str, ...], where: str, problems: list[str] | None = None
 ) -> dict[str, Any]:
@@ -110,7 +107,7 @@ def _connectors(value: object) -> dict[str, object]:
 
     if value is None:
         return {}
-    if not _is_mapping(value):
+    if not is_mapping(value):
         raise _Invalid("['DATABASE_CONNECTORS']", f"must be a dict, got {type(value).__name__}")
     result: dict[str, object] = {}
     for alias, connector in value.items():
@@ -168,7 +165,7 @@ def _prune(value: object) -> PruneConfig | None:
     names = tuple(item.name for item in fields(PruneConfig))
     if isinstance(value, PruneConfig):
         given = {name: getattr(value, name) for name in names}
-    elif _is_mapping(value):
+    elif is_mapping(value):
         given = _keyed(value, names, key)
     else:
         raise _Invalid(key, f"must be a PruneConfig, a dict or None, got {type(value).__name__}")
@@ -212,7 +209,7 @@ def _metadata(value: object) -> dict[str, Any]:
     key = "['METADATA']"
     if value is None:
         return {}
-    if not _is_mapping(value):
+    if not is_mapping(value):
         raise _Invalid(key, f"must be a dict, got {type(value).__name__}")
     metadata = dict(value)
     if not all(isinstance(name, str) for name in metadata):
@@ -245,11 +242,22 @@ def _artifacts(value: object) -> list[str] | None:
     return list(cast("list[str]", value))
 
 
-def _encryption(value: object) -> None:
-    if value is not None:
-        raise _Invalid(
-            "['ENCRYPTION']", "encryption is not supported in this release; it must be None"
-        )
+def _encryption(value: object) -> object:
+    from django_snapshots.encryption.protocols import SnapshotEncryption
+
+    key = "['ENCRYPTION']"
+    if value is None:
+        return None
+    if isinstance(value, type):
+        raise _Invalid(key, f"{value.__qualname__} is a class; give an instance or a dict")
+    try:
+        backend = build_configured(value) if is_mapping(value) else value
+    except SnapshotConfigurationError as error:
+        raise _Invalid(key, str(error)) from None
+    problem = nonconformance(backend, SnapshotEncryption)
+    if problem is not None:
+        raise _Invalid(key, problem)
+    return backend
 
 
 def _media_storage(value: object) -> str | None:
@@ -294,7 +302,7 @@ def validate_settings(value: object) -> tuple[SnapshotSettings | None, list[Sett
         given: dict[str, Any] = {}
     elif isinstance(value, SnapshotSettings):
         given = {name: getattr(value, name) for name in names}
-    elif _is_mapping(value):
+    elif is_mapping(value):
         given = _keyed(value, names, "", unknown)
     else:
         message = f"SNAPSHOTS: must be a dict or a SnapshotSettings, got {type(value).__name__}"

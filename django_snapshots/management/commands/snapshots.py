@@ -165,7 +165,8 @@ class Command(TyperCommand):
             ("Django", snap.django_version),
             ("Python", snap.python_version),
             ("Host", snap.hostname),
-            ("Encrypted", "yes" if snap.encrypted else "no"),
+            ("Encrypted", _scheme(snap.encryption_header) if snap.encrypted else "no"),
+            ("Sealed", _scheme(snap.authentication) if snap.authentication else "no"),
             ("Packages", str(len(snap.pip))),
         ):
             self.echo(f"{label + ':':<11}{value}")
@@ -310,6 +311,19 @@ class Command(TyperCommand):
             delete_snapshot(decision.name)
         self.echo(f"Pruned {len(plan.pruned)} snapshot(s).")
 
+    @command(help="Print a new age identity and its recipient, or a signing pair (--signing).")
+    def keygen(
+        self,
+        signing: Annotated[
+            bool,
+            typer.Option("--signing", help="Print an Ed25519 signing key and its verify key."),
+        ] = False,
+    ) -> None:
+        """Print new keys for SNAPSHOTS['ENCRYPTION'], like age-keygen."""
+        from django_snapshots.encryption import keygen_text
+
+        self.echo(keygen_text(signing=signing).rstrip("\n"))
+
     @command(
         name="check",
         help="Compare the current pip freeze with a snapshot's (default: the newest).",
@@ -347,6 +361,12 @@ class Command(TyperCommand):
             failed = [check.filename for check in report.checks if not check.ok]
             raise CommandError(f"snapshot {report.name!r} failed verification: {', '.join(failed)}")
         self.echo(f"Snapshot {report.name!r} is intact.")
+
+
+def _scheme(facts: dict[str, Any] | None) -> str:
+    """Return ``yes (<scheme>)`` for an encryption header or seal."""
+    scheme = (facts or {}).get("scheme")
+    return f"yes ({scheme})" if isinstance(scheme, str) else "yes"
 
 
 def _check_duration(duration: str) -> None:
