@@ -260,16 +260,31 @@ class ExportPipe:
         self.path.unlink(missing_ok=True)
 
 
+ZSTD_WORKERS: Final = 2
+"""zstd worker threads per artifact: enough to keep compression off the critical path."""
+
+ZSTD_JOB_BYTES: Final = 2 * 1024 * 1024
+"""Input handed to one zstd worker at a time; small jobs keep memory bounded."""
+
+
+def _zstd_parameters() -> zstandard.ZstdCompressionParameters:
+    """Return level-3 parameters with a bounded number of workers and job size."""
+    workers = min(ZSTD_WORKERS, os.cpu_count() or 1)
+    return zstandard.ZstdCompressionParameters.from_level(
+        ZSTD_LEVEL, threads=workers if workers > 1 else 0, job_size=ZSTD_JOB_BYTES
+    )
+
+
 def compressing_reader(source: IO[bytes], codec: Codec) -> IO[bytes]:
     """Return a stream whose reads are ``source`` compressed with ``codec``.
 
-    zstd runs multi-threaded (one worker per core) when the file is large enough to
-    gain from it. gzip is only read, never written, so it is refused here.
+    zstd runs on at most :data:`ZSTD_WORKERS` threads with :data:`ZSTD_JOB_BYTES` jobs,
+    so memory stays bounded (about 20 MB per artifact) whatever the file size.
     """
     if codec == "none":
         return source
     if codec == "zstd":
-        compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL, threads=-1)
+        compressor = zstandard.ZstdCompressor(compression_params=_zstd_parameters())
         reader = compressor.stream_reader(source, read_size=CHUNK_SIZE, closefd=False)
         return cast("IO[bytes]", reader)
     raise ValueError(f"cannot write {codec!r} artifacts; use 'zstd' or 'none'")
