@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
+from tests.example.settings import SNAPSHOTS as _PLAIN
 from tests.management.cli_settings import *  # noqa: F403 - the example project's settings
-from tests.management.cli_settings import SNAPSHOTS as _PLAIN
 
 SNAPSHOTS = {
     **_PLAIN,
