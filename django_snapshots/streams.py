@@ -270,8 +270,8 @@ ZSTD_JOB_BYTES: Final = 2 * 1024 * 1024
 def _zstd_parameters() -> zstandard.ZstdCompressionParameters:
     """Return level-3 parameters with a bounded number of workers and job size."""
     workers = min(ZSTD_WORKERS, os.cpu_count() or 1)
-    return zstandard.ZstdCompressionParameters.from_level(
-        ZSTD_LEVEL, threads=workers if workers > 1 else 0, job_size=ZSTD_JOB_BYTES
+    return zstandard.ZstdCompressionParameters(
+        compression_level=ZSTD_LEVEL, threads=workers if workers > 1 else 0, job_size=ZSTD_JOB_BYTES
     )
 
 
