@@ -12,20 +12,29 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, cast
 
 from django_snapshots.exceptions import SnapshotIntegrityError, SnapshotVersionError
 
 if TYPE_CHECKING:
     from django_snapshots.storage.protocols import SnapshotStorage
 
-__all__ = ["MANIFEST_FILENAME", "MANIFEST_VERSION", "ArtifactRecord", "Snapshot"]
+__all__ = [
+    "MANIFEST_FILENAME",
+    "MANIFEST_VERSION",
+    "SUPPORTED_VERSIONS",
+    "ArtifactRecord",
+    "Snapshot",
+]
 
 MANIFEST_FILENAME: Final = "manifest.json"
 """Name of the manifest inside every snapshot."""
 
 MANIFEST_VERSION: Final = "1"
 """The only manifest format version this release reads and writes."""
+
+SUPPORTED_VERSIONS: Final = frozenset({MANIFEST_VERSION})
+"""Every manifest format version this release reads (0.1.0b1's name for it)."""
 
 _T = TypeVar("_T")
 
@@ -143,6 +152,13 @@ class ArtifactRecord:
             stored_checksum=stored_checksum,
         )
 
+    @classmethod
+    def coerce(cls, data: ArtifactRecord | Mapping[str, Any]) -> ArtifactRecord:
+        """Return ``data`` if it already is an :class:`ArtifactRecord`, else ``from_dict(data)``."""
+        if isinstance(data, ArtifactRecord):
+            return data
+        return cls.from_dict(data)
+
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON-able form written to ``manifest.json``."""
         stored: dict[str, Any] = {}
@@ -182,6 +198,8 @@ class Snapshot:
     """The manifest format version."""
     extra: dict[str, Any] = field(default_factory=dict[str, Any])
     """Top-level keys this release does not know, kept for round trips."""
+    format: Literal["directory", "archive"] = field(default="directory", compare=False)
+    """How the snapshot is stored; set by :meth:`from_storage`, not part of the manifest."""
 
     _KEYS = (
         "version",
@@ -265,6 +283,13 @@ class Snapshot:
         }
 
     @classmethod
+    def coerce(cls, data: Snapshot | Mapping[str, Any]) -> Snapshot:
+        """Return ``data`` if it already is a :class:`Snapshot`, else ``from_dict(data)``."""
+        if isinstance(data, Snapshot):
+            return data
+        return cls.from_dict(data)
+
+    @classmethod
     def from_json(cls, raw: bytes | str) -> Snapshot:
         """Parse the bytes of a ``manifest.json``."""
         try:
@@ -292,8 +317,11 @@ class Snapshot:
     def from_storage(cls, storage: SnapshotStorage, name: str) -> Snapshot:
         """Read the manifest of snapshot ``name`` from ``storage``, in either format.
 
-        Raise :class:`~django_snapshots.SnapshotNotFoundError` if there is none.
+        Raise :class:`~django_snapshots.SnapshotNotFoundError` if there is none. The
+        result's :attr:`format` says which format it is stored in.
         """
         from django_snapshots.engine.catalog import resolve
 
-        return resolve(storage, name)[1]
+        location, snapshot = resolve(storage, name)
+        snapshot.format = location.format
+        return snapshot

@@ -18,12 +18,15 @@ configuration can never delete a snapshot.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any, NamedTuple
 
-from django_snapshots.durations import format_duration, parse_duration
+from django.core.exceptions import ImproperlyConfigured
+
+from django_snapshots.durations import IsoDuration, format_duration, parse_duration
 from django_snapshots.humanize import format_size
 from django_snapshots.manifest import Snapshot
 
@@ -58,6 +61,12 @@ class PruneConfig:
     keep_monthly: int | None = None
     """Keep the newest snapshot of each of the last ``keep_monthly`` months that have one."""
 
+    def __post_init__(self) -> None:
+        """Turn a ``dateutil`` ``relativedelta`` duration (0.1.0b1's type) into ISO-8601 text."""
+        text = _relativedelta_text(self.duration)
+        if text is not None:
+            self.duration = text
+
     def duration_cutoff(self, now: datetime) -> datetime | None:
         """Return the oldest creation time the ``duration`` rule keeps, or None without one.
 
@@ -71,26 +80,70 @@ class PruneConfig:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PruneConfig:
-        """Build a policy from a dict of its fields (keys case-insensitive, as 0.1.0b1).
+        """Build a policy from a dict of its fields (keys case-insensitive).
 
-        Raise ``ValueError`` naming an unknown key.
+        Raise ``ImproperlyConfigured`` naming an unknown key, as 0.1.0b1 does; the
+        values are checked where ``SNAPSHOTS`` is validated.
         """
-        names = {item.name for item in fields(cls)}
+        names = [item.name for item in fields(cls)]
         given: dict[str, Any] = {}
         for key, value in data.items():
             if str(key).lower() not in names:
-                raise ValueError(f"unknown PruneConfig key {key!r}")
+                known = ", ".join(names)
+                raise ImproperlyConfigured(
+                    f"SNAPSHOTS['PRUNE']: unknown key {key!r} (known keys: {known})"
+                )
             given[str(key).lower()] = value
         return cls(**given)
 
+    @classmethod
+    def coerce(cls, data: PruneConfig | Mapping[str, Any]) -> PruneConfig:
+        """Return ``data`` if it already is a :class:`PruneConfig`, else ``from_dict(data)``."""
+        if isinstance(data, PruneConfig):
+            return data
+        return cls.from_dict(data)
+
     def to_dict(self) -> dict[str, Any]:
-        """Return the policy as a ``PRUNE`` dict (upper-case keys); durations as ISO-8601."""
-        result: dict[str, Any] = {
-            item.name.upper(): getattr(self, item.name) for item in fields(self)
-        }
+        """Return the policy as a dict with 0.1.0b1's lower-case keys; durations as ISO-8601.
+
+        ``PruneConfig.from_dict(policy.to_dict())`` gives an equal policy.
+        """
+        result: dict[str, Any] = {item.name: getattr(self, item.name) for item in fields(self)}
         if isinstance(self.duration, timedelta):
-            result["DURATION"] = format_duration(self.duration)
+            result["duration"] = format_duration(self.duration)
         return result
+
+
+_RELATIVE_FIELDS = ("years", "months", "days", "hours", "minutes", "seconds", "microseconds")
+_ABSOLUTE_FIELDS = ("year", "month", "day", "weekday", "hour", "minute", "second", "microsecond")
+
+
+def _relativedelta_text(value: object) -> str | None:
+    """Return the ISO-8601 text of a non-negative, purely relative ``relativedelta``.
+
+    None for anything else (a ``relativedelta`` with absolute fields or negative parts
+    is left as it is, for the settings checks to report). ``dateutil`` is not imported:
+    a ``relativedelta`` can only exist if its module already is.
+    """
+    module = sys.modules.get("dateutil.relativedelta")
+    kind: object = getattr(module, "relativedelta", None)
+    if not isinstance(kind, type) or not isinstance(value, kind):
+        return None
+    parts: dict[str, float] = {name: getattr(value, name, 0) or 0 for name in _RELATIVE_FIELDS}
+    absolute = any(getattr(value, name, None) is not None for name in _ABSOLUTE_FIELDS)
+    leapdays: object = getattr(value, "leapdays", 0)
+    if absolute or leapdays or any(part < 0 for part in parts.values()):
+        return None
+    return str(
+        IsoDuration(
+            years=int(parts["years"]),
+            months=int(parts["months"]),
+            days=int(parts["days"]),
+            hours=int(parts["hours"]),
+            minutes=int(parts["minutes"]),
+            seconds=parts["seconds"] + parts["microseconds"] / 1_000_000,
+        )
+    )
 
 
 class PruneCandidate(NamedTuple):

@@ -42,8 +42,8 @@ DATABASE_ARTIFACT_TYPE = "database"
 class DatabaseArtifactExporter:
     """Dump one database alias to ``<alias>.sql`` with its connector."""
 
-    artifact_type: str
-    """Always ``"database"``."""
+    artifact_type: str = DATABASE_ARTIFACT_TYPE
+    """Always ``"database"`` (also readable on the class, as in 0.1.0b1)."""
     filename: str
     """``"<alias>.sql"``: the plain dump's name (the engine adds a compression suffix)."""
     metadata: dict[str, Any]
@@ -57,7 +57,6 @@ class DatabaseArtifactExporter:
         self, db_alias: str = "default", connector: ConnectorOverride | None = None
     ) -> None:
         """Dump ``db_alias`` with ``connector`` (default: configured or auto-selected)."""
-        self.artifact_type = DATABASE_ARTIFACT_TYPE
         self.db_alias = db_alias
         self.filename = f"{db_alias}.sql"
         self.connector = get_connector(db_alias, connector)

@@ -158,8 +158,8 @@ def diff_environment(snapshot: Iterable[str], current: Iterable[str]) -> Environ
 class EnvironmentArtifactExporter:
     """Capture ``pip freeze`` as ``requirements.txt``, stored uncompressed."""
 
-    artifact_type: str
-    """Always ``"environment"``."""
+    artifact_type: str = ENVIRONMENT_ARTIFACT_TYPE
+    """Always ``"environment"`` (also readable on the class, as in 0.1.0b1)."""
     filename: str
     """Always ``"requirements.txt"``."""
     metadata: dict[str, Any]
@@ -167,7 +167,6 @@ class EnvironmentArtifactExporter:
 
     def __init__(self) -> None:
         """Capture the running environment."""
-        self.artifact_type = ENVIRONMENT_ARTIFACT_TYPE
         self.filename = REQUIREMENTS_FILENAME
         self.metadata = {"pip_version": pip_version(), "compression": "none"}
 
@@ -194,14 +193,22 @@ class EnvironmentArtifactImporter:
     """Called with the difference after each :meth:`restore`."""
     diff: EnvironmentDiff | None
     """The last difference found, or None before :meth:`restore` (or if unreadable)."""
+    check_only: bool
+    """0.1.0b1's ``restore environment --check-only`` flag, kept for code that sets it.
+
+    The CLI's ``--check-only`` decides whether other artifacts are restored; the
+    importer compares and changes nothing either way."""
 
     def __init__(
         self,
         report: EnvironmentReport | None = None,
         current: Sequence[str] | None = None,
+        *,
+        check_only: bool = False,
     ) -> None:
         """Compare against ``current`` lines (default: ``pip freeze`` at restore time)."""
         self.report = report
+        self.check_only = check_only
         self.diff = None
         self._current = None if current is None else list(current)
 

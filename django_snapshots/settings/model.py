@@ -1,4 +1,8 @@
-""":class:`SnapshotSettings`: every django-snapshots setting as one dataclass."""
+""":class:`SnapshotSettings`: every django-snapshots setting as one dataclass.
+
+Its dict form (:meth:`SnapshotSettings.to_dict`) has the lower-case keys and shapes
+django-snapshots 0.1.0b1 used, so code written against 0.1.0b1 keeps working.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from django_snapshots.durations import format_duration
 from django_snapshots.encryption.protocols import SnapshotEncryption
 from django_snapshots.exceptions import SnapshotConfigurationError, SnapshotConnectorError
 from django_snapshots.layout.paths import SnapshotFormat
+from django_snapshots.naming import render_name
 from django_snapshots.retention import PruneConfig
 from django_snapshots.storage.handler import build_storage
 from django_snapshots.storage.local import LocalFileSystemBackend
@@ -71,6 +76,18 @@ class SnapshotSettings:
     max_age: str | timedelta | None = None
     """Age after which the newest snapshot counts as stale (``snapshots status``)."""
 
+    def __post_init__(self) -> None:
+        """Give ``storage=None`` the default backend, as 0.1.0b1 did."""
+        if self.storage is None:
+            self.storage = _default_storage()
+
+    def render_name(self, created_at: datetime) -> str:
+        """Return the default snapshot name for a snapshot created at ``created_at``.
+
+        Raise :class:`~django_snapshots.SnapshotNameError` if the name breaks the rule.
+        """
+        return render_name(self.snapshot_name, created_at)
+
     def storage_backend(self) -> SnapshotStorage:
         """Return ``storage`` as an instance (building the default or a dict form)."""
         if self.storage is None:
@@ -116,9 +133,17 @@ class SnapshotSettings:
 
         return normalise_settings(data)
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return the settings as a ``SNAPSHOTS`` dict; durations as ISO-8601 text.
+    @classmethod
+    def coerce(cls, data: SnapshotSettings | Mapping[str, Any]) -> SnapshotSettings:
+        """Return ``data`` if it already is settings, else ``from_dict(data)``."""
+        if isinstance(data, SnapshotSettings):
+            return data
+        return cls.from_dict(data)
 
+    def to_dict(self) -> dict[str, Any]:
+        """Return the settings as a ``SNAPSHOTS`` dict with 0.1.0b1's lower-case keys.
+
+        Durations are ISO-8601 text and ``prune`` is :meth:`PruneConfig.to_dict`;
         ``SnapshotSettings.from_dict(settings.to_dict())`` gives equal settings.
         """
         result: dict[str, Any] = {}
@@ -132,5 +157,5 @@ class SnapshotSettings:
                 value = dict(cast("dict[str, Any]", value))
             elif isinstance(value, list):
                 value = list(cast("list[str]", value))
-            result[setting_key(item.name)] = value
+            result[item.name] = value
         return result

@@ -163,12 +163,12 @@ def _prune(value: object) -> PruneConfig | None:
     if value is None:
         return None
     names = tuple(item.name for item in fields(PruneConfig))
-    if isinstance(value, PruneConfig):
-        given = {name: getattr(value, name) for name in names}
-    elif is_mapping(value):
-        given = _keyed(value, names, key)
-    else:
+    if is_mapping(value):
+        # Built unchecked first, so a dict's relativedelta duration is converted too.
+        value = PruneConfig(**_keyed(value, names, key))
+    if not isinstance(value, PruneConfig):
         raise _Invalid(key, f"must be a PruneConfig, a dict or None, got {type(value).__name__}")
+    given = {name: getattr(value, name) for name in names}
     counts = {
         name: _count(given.get(name), f"{key}[{name.upper()!r}]")
         for name in ("keep", "max_size", "keep_daily", "keep_weekly", "keep_monthly")

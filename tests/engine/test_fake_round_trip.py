@@ -365,8 +365,8 @@ def test_settings_metadata_and_name_template_are_used(
 ) -> None:
     """Without a name the SNAPSHOT_NAME template is rendered; METADATA lands in the manifest."""
     snapshots = settings.SNAPSHOTS.to_dict()
-    snapshots["METADATA"] = {"env": "test"}
-    snapshots["SNAPSHOT_NAME"] = "auto-{timestamp_utc}"
+    snapshots["metadata"] = {"env": "test"}
+    snapshots["snapshot_name"] = "auto-{timestamp_utc}"
     settings.SNAPSHOTS = snapshots
     snapshot = engine.create_snapshot(exporters=[FakeExporter("a", b"1")], storage=storage)
     assert snapshot.name.startswith("auto-") and snapshot.name.endswith("-UTC")

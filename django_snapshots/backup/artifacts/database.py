@@ -1,0 +1,7 @@
+"""``DatabaseArtifactExporter``, at the import path django-snapshots 0.1.0b1 used."""
+
+from __future__ import annotations
+
+from django_snapshots.artifacts.database import DatabaseArtifactExporter
+
+__all__ = ["DatabaseArtifactExporter"]

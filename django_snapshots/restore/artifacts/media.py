@@ -1,0 +1,7 @@
+"""``MediaArtifactImporter``, at the import path django-snapshots 0.1.0b1 used."""
+
+from __future__ import annotations
+
+from django_snapshots.artifacts.media import MediaArtifactImporter
+
+__all__ = ["MediaArtifactImporter"]
