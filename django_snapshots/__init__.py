@@ -59,6 +59,7 @@ from django_snapshots.exceptions import (
     SnapshotNotFoundError,
     SnapshotPathError,
     SnapshotStorageCapabilityError,
+    SnapshotStorageError,
     SnapshotVersionError,
 )
 from django_snapshots.manifest import (
@@ -72,7 +73,10 @@ from django_snapshots.settings import (
 from django_snapshots.storage import (
     AdvancedSnapshotStorage,
     DjangoStorageBackend,
+    ExclusiveCreateStorage,
     LocalFileSystemBackend,
+    MultipartUploadStorage,
+    S3Backend,
     SnapshotStorage,
     requires_advanced_storage,
 )
@@ -99,13 +103,16 @@ __all__ = [
     "DjangoDumpDataConnector",
     "DjangoStorageBackend",
     "EnvironmentArtifactImporter",
+    "ExclusiveCreateStorage",
     "LocalFileSystemBackend",
     "MediaArtifactImporter",
+    "MultipartUploadStorage",
     "MySQLConnector",
     "PostgresConnector",
     "ProgressCallback",
     "ProgressEvent",
     "PruneConfig",
+    "S3Backend",
     "SQLiteConnector",
     "Snapshot",
     "SnapshotConnectorError",
@@ -121,6 +128,7 @@ __all__ = [
     "SnapshotSettings",
     "SnapshotStorage",
     "SnapshotStorageCapabilityError",
+    "SnapshotStorageError",
     "SnapshotVersionError",
     "VerificationReport",
     "__version__",

@@ -9,6 +9,7 @@ bucket and the endpoint.
 from __future__ import annotations
 
 import contextlib
+import importlib
 from collections.abc import Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, NoReturn, cast
@@ -25,6 +26,7 @@ __all__ = [
     "ErrorContext",
     "error_code",
     "make_client",
+    "quick_timeout",
     "require_boto3",
 ]
 
@@ -71,15 +73,28 @@ class ClientOptions:
     max_pool_connections: int
 
 
+def quick_timeout(options: ClientOptions) -> float:
+    """Return the read timeout of the first probe: at most 10 s."""
+    return min(options.read_timeout, 10.0)
+
+
 def make_client(options: ClientOptions, *, quick: bool = False) -> S3Client:
-    """Build an S3 client; ``quick`` gives short timeouts and one retry, for a first probe."""
+    """Build an S3 client; ``quick`` gives short timeouts and one retry, for a first probe.
+
+    ``max_attempts`` counts every attempt (the first one too); retries back off
+    exponentially with jitter (botocore's *standard* mode: throttling, 5xx,
+    timeouts and connection resets are retried).
+    """
     import boto3.session
     from botocore.config import Config
 
     config: dict[str, Any] = {
         "connect_timeout": options.connect_timeout,
-        "read_timeout": min(options.read_timeout, 10.0) if quick else options.read_timeout,
-        "retries": {"mode": "standard", "max_attempts": 2 if quick else options.max_attempts},
+        "read_timeout": quick_timeout(options) if quick else options.read_timeout,
+        "retries": {
+            "mode": "standard",
+            "total_max_attempts": 2 if quick else options.max_attempts,
+        },
         "max_pool_connections": options.max_pool_connections,
         "user_agent_extra": "django-snapshots",
     }

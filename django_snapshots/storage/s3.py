@@ -49,6 +49,7 @@ from django_snapshots.storage._s3_client import (
     ErrorContext,
     error_code,
     make_client,
+    quick_timeout,
     require_boto3,
 )
 from django_snapshots.storage._s3_upload import MIN_PART_SIZE, Upload
@@ -185,9 +186,16 @@ class S3Backend:
             if self._ready is None:
                 with self._errors.translating("connecting"):
                     client = make_client(self._options)
-                    self._errors.endpoint = self.endpoint_url or client.meta.endpoint_url
-                    probe = make_client(self._options, quick=True)
-                    probe.list_objects_v2(Bucket=self.bucket_name, Prefix=self._prefix, MaxKeys=1)
+                self._errors.endpoint = self.endpoint_url or client.meta.endpoint_url
+                self._errors.read_timeout = quick_timeout(self._options)
+                try:
+                    with self._errors.translating("connecting"):
+                        probe = make_client(self._options, quick=True)
+                        probe.list_objects_v2(
+                            Bucket=self.bucket_name, Prefix=self._prefix, MaxKeys=1
+                        )
+                finally:
+                    self._errors.read_timeout = self._options.read_timeout
                 self._ready = client
             return self._ready
 
