@@ -80,10 +80,16 @@ class LocalFileSystemBackend:
             raise SnapshotStorageError(f"storage location {str(self.location)!r} {what}")
         return root
 
+    def _holds_location(self, folder: Path) -> bool:
+        """Return True if ``folder`` is the location or one of its parents."""
+        return any(
+            folder == root or root.is_relative_to(folder) for root in (self.location, self._root())
+        )
+
     def _cannot_create(self, folder: Path, path: str, error: OSError) -> SnapshotStorageError:
         """Return the error for a folder that could not be created while writing ``path``."""
         reason = error.strerror or type(error).__name__
-        if folder == self.location or self.location.is_relative_to(folder):
+        if self._holds_location(folder):
             return SnapshotStorageError(
                 f"cannot create storage location {str(self.location)!r}: {reason}"
             )
@@ -118,6 +124,11 @@ class LocalFileSystemBackend:
         while not current.is_dir():
             # Re-check is_dir: a concurrent writer may have just created the folder.
             if (current.exists() or current.is_symlink()) and not current.is_dir():
+                if self._holds_location(current):
+                    raise SnapshotStorageError(
+                        f"cannot create storage location {str(self.location)!r}: "
+                        f"{str(current)!r} is a file, not a folder"
+                    )
                 raise SnapshotPathError(
                     f"storage path {path!r} needs a folder where a file is: {str(current)!r}"
                 )

@@ -141,11 +141,13 @@ class MultipartUploadStorage(Protocol):
         """
         ...
 
-    def abort_incomplete_uploads(self, prefix: str) -> int:
-        """Abort every unfinished upload whose path starts with ``prefix``; return how many.
+    def abort_incomplete_uploads(self, path: str) -> int:
+        """Abort the unfinished uploads of file ``path`` and of files below folder ``path``.
 
-        Only call this while no writer of those paths can be running (hold the
-        snapshot's lock): it also aborts uploads still in progress.
+        ``"snap/"`` and ``"snap"`` mean the file ``snap`` and the folder ``snap``, not
+        ``snap2``; ``""`` means everything. Return how many uploads were aborted. Only
+        call this while no writer of those paths can be running (hold the snapshot's
+        lock): it aborts uploads still in progress too.
         """
         ...
 

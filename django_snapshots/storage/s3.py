@@ -422,13 +422,18 @@ class S3Backend:
         """Return the paths, sorted, that have an unfinished multipart upload."""
         return sorted({key[len(self._prefix) :] for key, _ in self._uploads(prefix)})
 
-    def abort_incomplete_uploads(self, prefix: str) -> int:
-        """Abort every unfinished multipart upload below ``prefix``; return how many."""
+    def abort_incomplete_uploads(self, path: str) -> int:
+        """Abort the unfinished uploads of file ``path`` and below folder ``path``; count them."""
         from botocore.exceptions import ClientError
 
+        folder = check_folder(path)
+        exact = self._prefix + folder
+        below = f"{exact}/" if folder else self._prefix
         client = self.client
         aborted = 0
-        for key, upload_id in self._uploads(prefix):
+        for key, upload_id in self._uploads(folder):
+            if key != exact and not key.startswith(below):
+                continue
             with self._errors.translating(f"aborting the upload of {key!r}"):
                 try:
                     client.abort_multipart_upload(

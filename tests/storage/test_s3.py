@@ -283,6 +283,8 @@ def test_killed_upload_is_found_and_aborted(s3_server: S3Server) -> None:
     assert backend.list("") == []
     assert backend.incomplete_uploads("") == ["snap/big.bin"]
     assert backend.incomplete_uploads("other/") == []
-    assert backend.abort_incomplete_uploads("snap/") == 1
+    assert backend.abort_incomplete_uploads("sna") == 0  # neither that file nor that folder
+    assert backend.abort_incomplete_uploads("snap/big") == 0
+    assert backend.abort_incomplete_uploads("snap") == 1
     assert backend.incomplete_uploads("") == []
     assert backend.abort_incomplete_uploads("snap/") == 0
