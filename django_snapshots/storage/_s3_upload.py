@@ -11,7 +11,7 @@ the multipart upload, so nothing half-written is ever visible and no parts are l
 behind; an object at the same key is replaced only by a completed upload.
 
 S3 allows at most 10,000 parts: the part size doubles every 2,000 parts, so an
-upload with the default 8 MiB parts can grow to about 500 GB.
+upload with the default 5 MiB parts can grow to about 300 GB.
 """
 
 from __future__ import annotations

@@ -100,7 +100,7 @@ class S3Backend:
         server_side_encryption: str | None = None,
         kms_key_id: str | None = None,
         storage_class: str | None = None,
-        part_size: int = 8 * _MiB,
+        part_size: int = 5 * _MiB,
         max_concurrency: int = 4,
         connect_timeout: float = 5.0,
         read_timeout: float = 60.0,

@@ -32,6 +32,7 @@ from django_snapshots.storage.protocols import (
     MultipartUploadStorage,
 )
 from tests.s3server import S3Server, free_ports
+from tests.storage.flaky_proxy import flaky_proxy
 
 _MiB = 1024 * 1024
 ROOT = Path(__file__).resolve().parents[2]
@@ -288,3 +289,34 @@ def test_killed_upload_is_found_and_aborted(s3_server: S3Server) -> None:
     assert backend.abort_incomplete_uploads("snap") == 1
     assert backend.incomplete_uploads("") == []
     assert backend.abort_incomplete_uploads("snap/") == 0
+
+
+def _through_proxy(s3_server: S3Server, port: int, prefix: str) -> S3Backend:
+    """Return a backend that reaches the real server through the proxy on ``port``."""
+    options: dict[str, Any] = {
+        **s3_server.settings_options(prefix),
+        "endpoint_url": f"http://127.0.0.1:{port}",
+    }
+    return S3Backend(**options)
+
+
+def test_throttling_5xx_and_resets_are_retried(s3_server: S3Server) -> None:
+    """A write answered SlowDown, InternalError and a connection reset still succeeds on retry."""
+    upstream = int(s3_server.endpoint_url.rsplit(":", 1)[1])
+    with flaky_proxy(upstream, ["pass", "503", "500", "reset"]) as proxy:
+        backend = _through_proxy(s3_server, proxy.port, "retry")
+        backend.stream_write("snap/file", iter([b"content"]))
+        assert b"".join(backend.stream_read("snap/file")) == b"content"
+    puts = [line for line in proxy.seen if line.startswith("PUT ")]
+    assert [line.rsplit(" ", 1)[1] for line in puts] == ["503", "500", "reset", "pass"]
+
+
+def test_persistent_errors_give_up_with_one_line(s3_server: S3Server) -> None:
+    """A server that keeps answering SlowDown fails after max_attempts, naming bucket and code."""
+    upstream = int(s3_server.endpoint_url.rsplit(":", 1)[1])
+    with flaky_proxy(upstream, ["pass"] + ["503"] * 10) as proxy:
+        backend = _through_proxy(s3_server, proxy.port, "giveup")
+        message = str(_failure(lambda: backend.stream_write("f", iter([b"x"]))))
+    assert "SlowDown" in message and repr(s3_server.bucket_name) in message
+    assert "\n" not in message
+    assert len([line for line in proxy.seen if line.startswith("PUT ")]) == 5
