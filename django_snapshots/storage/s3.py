@@ -52,19 +52,23 @@ from django_snapshots.storage._s3_client import (
     quick_timeout,
     require_boto3,
 )
+from django_snapshots.storage._s3_objects import (
+    NOT_FOUND,
+    abort_uploads,
+    copy,
+    download,
+    honours_conditional_writes,
+    list_uploads,
+    put_if_absent,
+)
 from django_snapshots.storage._s3_upload import MIN_PART_SIZE, Upload
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
-    from mypy_boto3_s3.type_defs import CopySourceTypeDef
 
 __all__ = ["S3Backend"]
 
 _MiB: Final = 1024 * 1024
-_COPY_LIMIT: Final = 5 * 1024 * _MiB
-_NOT_FOUND: Final = frozenset({"404", "NoSuchKey", "NotFound"})
-_CONDITION_FAILED: Final = frozenset({"PreconditionFailed", "ConditionalRequestConflict", "412"})
-_UNSUPPORTED: Final = frozenset({"NotImplemented", "501", "InvalidArgument", "InvalidRequest"})
 
 AddressingStyle = Literal["auto", "virtual", "path"]
 
@@ -153,13 +157,12 @@ class S3Backend:
             max_attempts=max_attempts,
             max_pool_connections=max(10, max_concurrency + 2),
         )
-        self._extra: dict[str, Any] = {}
-        if server_side_encryption:
-            self._extra["ServerSideEncryption"] = server_side_encryption
-        if kms_key_id:
-            self._extra["SSEKMSKeyId"] = kms_key_id
-        if storage_class:
-            self._extra["StorageClass"] = storage_class
+        chosen = {
+            "ServerSideEncryption": server_side_encryption,
+            "SSEKMSKeyId": kms_key_id,
+            "StorageClass": storage_class,
+        }
+        self._extra: dict[str, Any] = {name: value for name, value in chosen.items() if value}
         self._errors: ErrorContext = ErrorContext(
             bucket_name, endpoint_url or f"AWS S3 ({region_name or 'default region'})", read_timeout
         )
@@ -213,37 +216,24 @@ class S3Backend:
             try:
                 return dict(client.head_object(Bucket=self.bucket_name, Key=key))
             except ClientError as error:
-                if error_code(error) in _NOT_FOUND:
+                if error_code(error) in NOT_FOUND:
                     return None
                 raise
 
     def _copy(self, src: str, dst: str, size: int) -> None:
         """Copy object ``src`` to ``dst`` on the server (multipart above 5 GiB)."""
-        source: CopySourceTypeDef = {"Bucket": self.bucket_name, "Key": self._key(src)}
-        key = self._key(dst)
-        client = self.client
+        source, key, client = self._key(src), self._key(dst), self.client
         with self._errors.translating(f"copying {src!r} to {dst!r}"):
-            if size <= _COPY_LIMIT:
-                client.copy_object(
-                    Bucket=self.bucket_name, Key=key, CopySource=source, **self._extra
-                )
-                return
-            from boto3.s3.transfer import TransferConfig
+            copy(client, self.bucket_name, source, key, size, self._extra, self.max_concurrency)
 
-            config = TransferConfig(
-                multipart_chunksize=max(self.part_size, 64 * _MiB),
-                max_concurrency=self.max_concurrency,
-            )
-            client.copy(source, self.bucket_name, key, ExtraArgs=self._extra, Config=config)
-
-    def _paginate_keys(self, prefix: str) -> Iterator[str]:
-        """Yield every object key starting with the full key ``prefix``."""
+    def _objects(self, prefix: str) -> Iterator[tuple[str, int]]:
+        """Yield ``(storage path, size)`` of every object starting with the full key ``prefix``."""
         client = self.client
         with self._errors.translating(f"listing {prefix[len(self._prefix) :]!r}"):
             pages = client.get_paginator("list_objects_v2")
             for page in pages.paginate(Bucket=self.bucket_name, Prefix=prefix):
                 for item in page.get("Contents", []):
-                    yield item["Key"]  # pyright: ignore[reportTypedDictNotRequiredAccess]
+                    yield item.get("Key", "")[len(self._prefix) :], int(item.get("Size", 0))
 
     # -- basic tier ---------------------------------------------------------------
 
@@ -258,8 +248,7 @@ class S3Backend:
     def list(self, prefix: str) -> builtins.list[str]:
         """Return every stored file path that starts with ``prefix``, sorted (paginated)."""
         full = self._prefix + check_prefix(prefix)
-        found = [key[len(self._prefix) :] for key in self._paginate_keys(full)]
-        return sorted(path for path in found if _is_valid(path))
+        return sorted(path for path, _ in self._objects(full) if _is_valid(path))
 
     def delete(self, path: str) -> None:
         """Delete the object at ``path``; a missing object is not an error."""
@@ -275,29 +264,29 @@ class S3Backend:
     # -- advanced tier ------------------------------------------------------------
 
     def stream_read(self, path: str) -> Iterator[bytes]:
-        """Yield the object at ``path`` in chunks of at most 1 MiB; a missing one raises now."""
+        """Yield the object at ``path`` in chunks of at most 1 MiB; a missing one raises now.
+
+        A connection that breaks mid-object is resumed from where it stopped.
+        """
         from botocore.exceptions import ClientError
 
         key = self._key(path)
         client = self.client
         with self._errors.translating(f"reading {path!r}"):
             try:
-                body = client.get_object(Bucket=self.bucket_name, Key=key)["Body"]
+                chunks = download(client, self.bucket_name, key, self._options.max_attempts)
             except ClientError as error:
-                if error_code(error) in _NOT_FOUND:
+                if error_code(error) in NOT_FOUND:
                     raise SnapshotNotFoundError(
                         f"no file at storage path {path!r} in {self._errors.where()}"
                     ) from None
                 raise
-        return self._chunks(body, path)
+        return self._translated(chunks, path)
 
-    def _chunks(self, body: Any, path: str) -> Iterator[bytes]:
-        """Yield the chunks of a response body, translating errors; close it at the end."""
-        try:
-            with self._errors.translating(f"reading {path!r}"):
-                yield from body.iter_chunks(CHUNK_SIZE)
-        finally:
-            body.close()
+    def _translated(self, chunks: Iterator[bytes], path: str) -> Iterator[bytes]:
+        """Yield ``chunks``, turning botocore errors into one-line errors."""
+        with self._errors.translating(f"reading {path!r}"):
+            yield from chunks
 
     def stream_write(self, path: str, chunks: Iterator[bytes]) -> None:
         """Store the concatenated ``chunks`` at ``path`` atomically (multipart when large)."""
@@ -332,29 +321,15 @@ class S3Backend:
         """
         source = check_folder(src_prefix)
         destination = check_folder(dst_prefix)
-        pairs: builtins.list[tuple[str, str]] = []
-        for path in self.recursive_list(source):
+        pairs: builtins.list[tuple[str, str, int]] = []
+        for path, size in self._objects(self._prefix + (f"{source}/" if source else "")):
             relative = path[len(source) + 1 :] if source else path
             copy = f"{destination}/{relative}" if destination else relative
-            if copy != path:
-                pairs.append((path, copy))
-        sizes = self._sizes(source)
+            if _is_valid(path) and copy != path:
+                pairs.append((path, check_path(copy), size))
         with ThreadPoolExecutor(self.max_concurrency, thread_name_prefix="s3-sync") as pool:
-            for done in [pool.submit(self._copy, a, b, sizes.get(a, 0)) for a, b in pairs]:
+            for done in [pool.submit(self._copy, *pair) for pair in sorted(pairs)]:
                 done.result()
-
-    def _sizes(self, folder: str) -> dict[str, int]:
-        """Return the size of every object below ``folder``, by storage path."""
-        client = self.client
-        sizes: dict[str, int] = {}
-        with self._errors.translating(f"listing {folder!r}"):
-            pages = client.get_paginator("list_objects_v2")
-            prefix = self._prefix + (f"{folder}/" if folder else "")
-            for page in pages.paginate(Bucket=self.bucket_name, Prefix=prefix):
-                for item in page.get("Contents", []):
-                    key = item.get("Key", "")
-                    sizes[key[len(self._prefix) :]] = int(item.get("Size", 0))
-        return sizes
 
     # -- capabilities: exclusive create --------------------------------------------
 
@@ -362,37 +337,15 @@ class S3Backend:
         """Return True if the server honours ``If-None-Match: *`` (asked once)."""
         if self._exclusive is None:
             decided = self.conditional_writes
-            self._exclusive = self._probe_conditional() if decided is None else decided
+            if decided is None:
+                probe = f"{self._prefix}{TEMP_PREFIX}probe-{uuid.uuid4().hex}"
+                client = self.client
+                with self._errors.translating("checking support for conditional writes"):
+                    decided = honours_conditional_writes(
+                        client, self.bucket_name, probe, self._extra
+                    )
+            self._exclusive = decided
         return self._exclusive
-
-    def _put_if_absent(self, key: str, body: bytes) -> bool | None:
-        """PUT ``key`` unless it exists: True stored, False exists, None unsupported."""
-        from botocore.exceptions import ClientError
-
-        client = self.client
-        try:
-            client.put_object(
-                Bucket=self.bucket_name, Key=key, Body=body, IfNoneMatch="*", **self._extra
-            )
-        except ClientError as error:
-            code = error_code(error)
-            if code in _CONDITION_FAILED:
-                return False
-            if code in _UNSUPPORTED:
-                return None
-            raise
-        return True
-
-    def _probe_conditional(self) -> bool:
-        """Write a probe object twice with ``If-None-Match: *``; True if the second fails."""
-        key = f"{self._prefix}{TEMP_PREFIX}probe-{uuid.uuid4().hex}"
-        with self._errors.translating("checking support for conditional writes"):
-            try:
-                if self._put_if_absent(key, b"probe") is not True:
-                    return False
-                return self._put_if_absent(key, b"probe") is False
-            finally:
-                self.client.delete_object(Bucket=self.bucket_name, Key=key)
 
     def create_exclusive(self, path: str, content: bytes) -> bool:
         """Store ``content`` at ``path`` unless an object is there; False if one is."""
@@ -402,7 +355,7 @@ class S3Backend:
                 f"{self._errors.where()} does not honour conditional writes (If-None-Match)"
             )
         with self._errors.translating(f"creating {path!r}"):
-            return self._put_if_absent(key, content) is True
+            return put_if_absent(self.client, self.bucket_name, key, content, self._extra) is True
 
     # -- capabilities: unfinished multipart uploads ---------------------------------
 
@@ -410,13 +363,8 @@ class S3Backend:
         """Return ``(key, upload id)`` of every unfinished upload below ``prefix``."""
         full = self._prefix + check_prefix(prefix)
         client = self.client
-        found: builtins.list[tuple[str, str]] = []
         with self._errors.translating(f"listing unfinished uploads of {prefix!r}"):
-            pages = client.get_paginator("list_multipart_uploads")
-            for page in pages.paginate(Bucket=self.bucket_name, Prefix=full):
-                for upload in page.get("Uploads", []):
-                    found.append((upload.get("Key", ""), upload.get("UploadId", "")))
-        return [(key, upload_id) for key, upload_id in found if key.startswith(full)]
+            return list_uploads(client, self.bucket_name, full)
 
     def incomplete_uploads(self, prefix: str) -> builtins.list[str]:
         """Return the paths, sorted, that have an unfinished multipart upload."""
@@ -424,24 +372,14 @@ class S3Backend:
 
     def abort_incomplete_uploads(self, path: str) -> int:
         """Abort the unfinished uploads of file ``path`` and below folder ``path``; count them."""
-        from botocore.exceptions import ClientError
-
         folder = check_folder(path)
         exact = self._prefix + folder
         below = f"{exact}/" if folder else self._prefix
+        chosen = [
+            (key, upload_id)
+            for key, upload_id in self._uploads(folder)
+            if key == exact or key.startswith(below)
+        ]
         client = self.client
-        aborted = 0
-        for key, upload_id in self._uploads(folder):
-            if key != exact and not key.startswith(below):
-                continue
-            with self._errors.translating(f"aborting the upload of {key!r}"):
-                try:
-                    client.abort_multipart_upload(
-                        Bucket=self.bucket_name, Key=key, UploadId=upload_id
-                    )
-                except ClientError as error:
-                    if error_code(error) != "NoSuchUpload":
-                        raise
-                    continue
-            aborted += 1
-        return aborted
+        with self._errors.translating(f"aborting unfinished uploads of {path!r}"):
+            return abort_uploads(client, self.bucket_name, chosen)

@@ -3,8 +3,10 @@
 :class:`FlakyProxy` forwards every request unchanged (Host header included, so
 signatures stay valid) to the upstream server, except that it follows a *plan*: the
 n-th request is answered ``"503"`` (an S3 ``SlowDown`` error), ``"500"`` (an
-``InternalError``), ``"reset"`` (the connection is reset without an answer) or
-``"pass"`` (forwarded). Requests beyond the plan are forwarded.
+``InternalError``), ``"reset"`` (the connection is reset without an answer),
+``"truncate"`` (forwarded, but the body breaks off halfway with a reset) or
+``"pass"`` (forwarded). Requests beyond the plan are forwarded. ``seen`` records each
+request with its ``Range`` header.
 """
 
 from __future__ import annotations
@@ -58,13 +60,11 @@ def _handler(proxy: FlakyProxy) -> type[BaseHTTPRequestHandler]:
         def _handle(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            action = proxy.next_action(f"{self.command} {self.path}")
+            ranged = self.headers.get("Range")
+            request = f"{self.command} {self.path}" + (f" [{ranged}]" if ranged else "")
+            action = proxy.next_action(request)
             if action == "reset":
-                self.connection.setsockopt(
-                    socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
-                )
-                self.connection.close()
-                self.close_connection = True
+                self._reset()
                 return
             if action in _ERRORS:
                 status, code, message = _ERRORS[action]
@@ -91,10 +91,20 @@ def _handler(proxy: FlakyProxy) -> type[BaseHTTPRequestHandler]:
                         self.send_header(key, value)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                if self.command != "HEAD":
+                if action == "truncate":
+                    self.wfile.write(data[: len(data) // 2])
+                    self.wfile.flush()
+                    self._reset()
+                elif self.command != "HEAD":
                     self.wfile.write(data)
             finally:
                 upstream.close()
+
+        def _reset(self) -> None:
+            """Drop the connection with a TCP reset."""
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+            self.close_connection = True
 
         do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _handle
 

@@ -320,3 +320,18 @@ def test_persistent_errors_give_up_with_one_line(s3_server: S3Server) -> None:
     assert "SlowDown" in message and repr(s3_server.bucket_name) in message
     assert "\n" not in message
     assert len([line for line in proxy.seen if line.startswith("PUT ")]) == 5
+
+
+def test_a_download_that_breaks_off_resumes(s3_server: S3Server) -> None:
+    """A read whose connection dies halfway resumes with a Range request and returns every byte."""
+    content = bytes(range(256)) * 16384  # 4 MiB
+    s3_server.make_backend("x")  # the server is up
+    upstream = int(s3_server.endpoint_url.rsplit(":", 1)[1])
+    with flaky_proxy(upstream, ["pass", "pass", "truncate"]) as proxy:
+        backend = _through_proxy(s3_server, proxy.port, "resume")
+        backend.stream_write("big", iter([content]))
+        assert b"".join(backend.stream_read("big")) == content
+    gets = [line for line in proxy.seen if line.startswith("GET ") and "/big" in line]
+    assert len(gets) == 2
+    assert gets[0].endswith("-> truncate")
+    assert "[bytes=" in gets[1]  # the rest only, asked for with a Range
