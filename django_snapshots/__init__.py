@@ -68,6 +68,7 @@ from django_snapshots.exceptions import (
     SnapshotNotFoundError,
     SnapshotPathError,
     SnapshotStorageCapabilityError,
+    SnapshotStorageError,
     SnapshotVersionError,
 )
 from django_snapshots.manifest import (
@@ -81,7 +82,10 @@ from django_snapshots.settings import (
 from django_snapshots.storage import (
     AdvancedSnapshotStorage,
     DjangoStorageBackend,
+    ExclusiveCreateStorage,
     LocalFileSystemBackend,
+    MultipartUploadStorage,
+    S3Backend,
     SnapshotStorage,
     requires_advanced_storage,
 )
@@ -109,8 +113,10 @@ __all__ = [
     "DjangoDumpDataConnector",
     "DjangoStorageBackend",
     "EnvironmentArtifactImporter",
+    "ExclusiveCreateStorage",
     "LocalFileSystemBackend",
     "MediaArtifactImporter",
+    "MultipartUploadStorage",
     "MySQLConnector",
     "PostgresConnector",
     "ProgressCallback",
@@ -118,6 +124,7 @@ __all__ = [
     "PruneConfig",
     "RestorePlan",
     "RestorePreflight",
+    "S3Backend",
     "SQLiteConnector",
     "Snapshot",
     "SnapshotConfigurationError",
@@ -135,6 +142,7 @@ __all__ = [
     "SnapshotSettings",
     "SnapshotStorage",
     "SnapshotStorageCapabilityError",
+    "SnapshotStorageError",
     "SnapshotVersionError",
     "VerificationReport",
     "__version__",

@@ -7,6 +7,8 @@ failure and lets genuine bugs through::
     ├── SnapshotConfigurationError      a setting or a choice of artifacts cannot work
     ├── SnapshotStorageCapabilityError  a backend lacks an advanced operation
     ├── SnapshotPathError               a storage path is empty, absolute or escapes the root
+    ├── SnapshotStorageError            the storage itself failed: location or bucket missing,
+    │                                   credentials refused, endpoint down
     ├── SnapshotNameError               a snapshot name breaks the naming rule
     ├── SnapshotExistsError             the snapshot already exists (and no overwrite)
     ├── SnapshotLockedError             another backup of the same name holds the lock
@@ -34,6 +36,7 @@ __all__ = [
     "SnapshotNotFoundError",
     "SnapshotPathError",
     "SnapshotStorageCapabilityError",
+    "SnapshotStorageError",
     "SnapshotVersionError",
 ]
 
@@ -52,6 +55,13 @@ class SnapshotStorageCapabilityError(SnapshotError):
 
 class SnapshotPathError(SnapshotError):
     """A storage path is empty, absolute, or would leave the storage root."""
+
+
+class SnapshotStorageError(SnapshotError):
+    """The storage cannot be used: its location or bucket is missing or unreachable.
+
+    The message names the storage (the local location, or the bucket and endpoint).
+    """
 
 
 class SnapshotNameError(SnapshotError):

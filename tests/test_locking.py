@@ -17,13 +17,18 @@ from django_snapshots.locking import SnapshotLock, lock_entries
 from django_snapshots.storage.django_storage import DjangoStorageBackend
 from django_snapshots.storage.local import LocalFileSystemBackend
 from django_snapshots.storage.protocols import SnapshotStorage
+from tests.s3server import S3Server
 
 
-@pytest.fixture(params=["local", "django"])
+@pytest.fixture(params=["local", "django", "s3-conditional", "s3-list"])
 def storage(request: pytest.FixtureRequest, tmp_path: Path) -> SnapshotStorage:
-    """Return an empty storage of either tier."""
+    """Return an empty storage of either tier, or S3 with and without conditional writes."""
     if request.param == "local":
         return LocalFileSystemBackend(tmp_path / "store")
+    if request.param.startswith("s3-"):
+        server: S3Server = request.getfixturevalue("s3_server")
+        conditional = request.param == "s3-conditional"
+        return server.make_backend("lock", conditional_writes=None if conditional else False)
     (tmp_path / "store").mkdir()
     return DjangoStorageBackend(FileSystemStorage(location=str(tmp_path / "store")))
 

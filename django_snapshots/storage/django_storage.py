@@ -36,10 +36,11 @@ import os
 import secrets
 from collections.abc import Iterator
 from functools import partial
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import File
-from django.core.files.storage import FileSystemStorage, Storage
+from django.core.files.storage import FileSystemStorage, InvalidStorageError, Storage, storages
 
 from django_snapshots.exceptions import SnapshotError, SnapshotNotFoundError
 from django_snapshots.storage._paths import (
@@ -61,8 +62,55 @@ else:  # Django's File is generic only in its type stubs.
     _BytesFile = File
 
 
+class _ChunkedReads:
+    """A stream proxy that reads its source in chunks and never returns short reads.
+
+    ``read(n)`` returns ``n`` bytes unless the source ends first (some storages take
+    a short read for the end: s3transfer does), and ``read()`` without a size, which
+    some storages use to finish an upload, still asks the source for at most
+    :data:`CHUNK_SIZE` bytes at a time.
+    """
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream: IO[bytes] = stream
+
+    def read(self, size: int | None = -1) -> bytes:
+        """Return ``size`` bytes (fewer only at the end), or everything left if negative."""
+        if size is None or size < 0:
+            return b"".join(iter(partial(self._stream.read, CHUNK_SIZE), b""))
+        pieces: list[bytes] = []
+        wanted = size
+        while wanted > 0:
+            piece = self._stream.read(min(wanted, CHUNK_SIZE))
+            if not piece:
+                break
+            pieces.append(piece)
+            wanted -= len(piece)
+        return b"".join(pieces)
+
+    def seekable(self) -> bool:
+        """Return False: the source is read once, front to back."""
+        return False
+
+    def readable(self) -> bool:
+        """Return True: the proxy only reads."""
+        return True
+
+    @property
+    def closed(self) -> bool:
+        """Return True if the source stream is closed."""
+        return bool(getattr(self._stream, "closed", False))
+
+    def close(self) -> None:
+        """Leave the source open: its owner closes it."""
+
+
 class _StreamFile(_BytesFile):
     """A Django ``File`` reading its stream from the current position, in chunks."""
+
+    def __init__(self, stream: IO[bytes], name: str) -> None:
+        """Read ``stream`` (through :class:`_ChunkedReads`) under the file name ``name``."""
+        super().__init__(cast("IO[bytes]", _ChunkedReads(stream)), name=name)
 
     def chunks(self, chunk_size: int | None = None) -> Iterator[bytes]:
         """Yield the rest of the stream in ``chunk_size`` (default 1 MiB) pieces."""
@@ -76,17 +124,36 @@ class _StreamFile(_BytesFile):
         return True
 
 
+def _resolve_alias(alias: str) -> Storage:
+    """Return the storage ``STORAGES[alias]`` names; one-line error if there is none."""
+    try:
+        return storages[alias]
+    except InvalidStorageError:
+        known = ", ".join(repr(name) for name in storages.backends) or "none"
+        raise ImproperlyConfigured(
+            f"DjangoStorageBackend: no storage alias {alias!r} in settings.STORAGES "
+            f"(configured: {known})"
+        ) from None
+
+
 class DjangoStorageBackend:
     """Store snapshots in any Django ``Storage`` (basic tier only)."""
 
-    def __init__(self, storage: Storage) -> None:
-        """Wrap ``storage``; its own settings (location, bucket, ...) apply."""
-        self.storage: Storage = storage
+    def __init__(self, storage: Storage | str) -> None:
+        """Wrap ``storage``, or the ``STORAGES`` alias it names; its own settings apply.
+
+        An alias is resolved now, through ``django.core.files.storage.storages``; an
+        unknown one raises ``ImproperlyConfigured`` naming it.
+        """
+        self.alias: str | None = storage if isinstance(storage, str) else None
+        """The ``STORAGES`` alias given, or None when a storage object was."""
+        self.storage: Storage = _resolve_alias(storage) if isinstance(storage, str) else storage
         """The wrapped Django storage."""
 
     def __repr__(self) -> str:
-        """Return ``DjangoStorageBackend(<storage>)``."""
-        return f"{type(self).__name__}({self.storage!r})"
+        """Return ``DjangoStorageBackend(<storage>)`` (or ``('<alias>')``)."""
+        shown = repr(self.alias) if self.alias is not None else repr(self.storage)
+        return f"{type(self).__name__}({shown})"
 
     def _local_path(self, name: str) -> str | None:
         """Return the local file system path of ``name`` for a ``FileSystemStorage``, else None.

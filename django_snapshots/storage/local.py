@@ -18,7 +18,11 @@ from functools import partial
 from pathlib import Path
 from typing import IO, Final
 
-from django_snapshots.exceptions import SnapshotNotFoundError, SnapshotPathError
+from django_snapshots.exceptions import (
+    SnapshotNotFoundError,
+    SnapshotPathError,
+    SnapshotStorageError,
+)
 from django_snapshots.storage._paths import (
     CHUNK_SIZE,
     TEMP_PREFIX,
@@ -43,7 +47,11 @@ def _read_chunks(stream: IO[bytes]) -> Iterator[bytes]:
 
 
 class LocalFileSystemBackend:
-    """Store snapshots in a folder, created on demand (files ``0600``, folders ``0700``)."""
+    """Store snapshots in a folder, created on demand (files ``0600``, folders ``0700``).
+
+    Writes create the location; reads, listings and ``exists`` never do, and raise
+    :class:`~django_snapshots.SnapshotStorageError` when it does not exist.
+    """
 
     def __init__(self, location: str | os.PathLike[str]) -> None:
         """Use ``location`` (made absolute now) as the storage root."""
@@ -59,6 +67,36 @@ class LocalFileSystemBackend:
     def _root(self) -> Path:
         """Return the location with every symlink resolved."""
         return Path(os.path.realpath(self.location))
+
+    def _existing_root(self) -> Path:
+        """Return :meth:`_root`, raising :class:`SnapshotStorageError` if it is not a folder.
+
+        Reads call this: a mistyped location must not look like an empty storage,
+        and nothing is created on a read.
+        """
+        root = self._root()
+        if not root.is_dir():
+            what = "is not a folder" if root.exists() else "does not exist"
+            raise SnapshotStorageError(f"storage location {str(self.location)!r} {what}")
+        return root
+
+    def _holds_location(self, folder: Path) -> bool:
+        """Return True if ``folder`` is the location or one of its parents."""
+        return any(
+            folder == root or root.is_relative_to(folder) for root in (self.location, self._root())
+        )
+
+    def _cannot_create(self, folder: Path, path: str, error: OSError) -> SnapshotStorageError:
+        """Return the error for a folder that could not be created while writing ``path``."""
+        reason = error.strerror or type(error).__name__
+        if self._holds_location(folder):
+            return SnapshotStorageError(
+                f"cannot create storage location {str(self.location)!r}: {reason}"
+            )
+        return SnapshotStorageError(
+            f"cannot create the folder for storage path {path!r} in "
+            f"{str(self.location)!r}: {reason}"
+        )
 
     def _confine(self, root: Path, relative: str, original: str) -> Path:
         """Return ``root/relative`` resolved, if it lies inside ``root``."""
@@ -86,14 +124,23 @@ class LocalFileSystemBackend:
         while not current.is_dir():
             # Re-check is_dir: a concurrent writer may have just created the folder.
             if (current.exists() or current.is_symlink()) and not current.is_dir():
+                if self._holds_location(current):
+                    raise SnapshotStorageError(
+                        f"cannot create storage location {str(self.location)!r}: "
+                        f"{str(current)!r} is a file, not a folder"
+                    )
                 raise SnapshotPathError(
                     f"storage path {path!r} needs a folder where a file is: {str(current)!r}"
                 )
             missing.append(current)
             current = current.parent
         for created in reversed(missing):
-            with contextlib.suppress(FileExistsError):
+            try:
                 os.mkdir(created, _FOLDER_MODE)
+            except FileExistsError:
+                pass
+            except OSError as error:
+                raise self._cannot_create(created, path, error) from None
             fsync_path(created.parent)
 
     def _prune_folders(self, folder: Path) -> None:
@@ -119,6 +166,11 @@ class LocalFileSystemBackend:
                 # A concurrent delete pruned the folder between mkdir and mkstemp.
                 if attempt == _CREATE_ATTEMPTS - 1:
                     raise
+            except PermissionError as error:
+                raise SnapshotStorageError(
+                    f"cannot write storage path {path!r} in {str(self.location)!r}: "
+                    f"{error.strerror}"
+                ) from None
         else:  # pragma: no cover - the loop either breaks or raises
             raise AssertionError("unreachable")
         # mkstemp creates the file with mode 0600 whatever the umask.
@@ -161,6 +213,7 @@ class LocalFileSystemBackend:
     def read(self, path: str) -> IO[bytes]:
         """Open ``path`` for binary reading; the caller closes the stream."""
         target = self._target(path)
+        self._existing_root()
         try:
             return open(target, "rb", buffering=CHUNK_SIZE)
         except (FileNotFoundError, NotADirectoryError):
@@ -175,7 +228,7 @@ class LocalFileSystemBackend:
     def list(self, prefix: str) -> builtins.list[str]:
         """Return every stored file path that starts with ``prefix``, sorted."""
         check_prefix(prefix)
-        root = self._root()
+        root = self._existing_root()
         start = prefix.rpartition("/")[0]
         if start:
             self._confine(root, start, prefix)
@@ -201,7 +254,9 @@ class LocalFileSystemBackend:
 
     def exists(self, path: str) -> bool:
         """Return True if a file is stored at ``path``."""
-        return self._target(path).is_file()
+        target = self._target(path)
+        self._existing_root()
+        return target.is_file()
 
     # -- advanced tier ------------------------------------------------------------
 
@@ -217,6 +272,7 @@ class LocalFileSystemBackend:
         """Rename the file ``src`` to ``dst`` in one step, replacing ``dst``."""
         source = self._target(src)
         target = self._target(dst)
+        self._existing_root()
         if not source.is_file():
             raise SnapshotNotFoundError(f"no file at storage path {src!r} to move")
         if source == target:

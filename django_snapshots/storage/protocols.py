@@ -4,6 +4,11 @@ Two tiers. :class:`SnapshotStorage` is the small basic tier every backend provid
 :class:`AdvancedSnapshotStorage` adds streaming, atomic moves and server-side copies.
 Backends conform structurally: no inheritance is needed, only matching methods.
 
+Two optional *capabilities* sit beside the tiers, discovered with ``isinstance``:
+:class:`ExclusiveCreateStorage` (create a file only if none is there, which the lock
+uses) and :class:`MultipartUploadStorage` (find and abort unfinished uploads, which
+object stores keep invisibly after a killed write).
+
 Paths are always relative, ``/``-separated, and never empty; a backend must refuse
 any path that would leave its root with :class:`~django_snapshots.SnapshotPathError`.
 """
@@ -18,7 +23,13 @@ from typing_extensions import Protocol, runtime_checkable
 
 from django_snapshots.exceptions import SnapshotStorageCapabilityError
 
-__all__ = ["AdvancedSnapshotStorage", "SnapshotStorage", "requires_advanced_storage"]
+__all__ = [
+    "AdvancedSnapshotStorage",
+    "ExclusiveCreateStorage",
+    "MultipartUploadStorage",
+    "SnapshotStorage",
+    "requires_advanced_storage",
+]
 
 
 @runtime_checkable
@@ -85,6 +96,59 @@ class AdvancedSnapshotStorage(SnapshotStorage, Protocol):
 
     def sync(self, src_prefix: str, dst_prefix: str) -> None:
         """Copy every file below ``src_prefix`` to the same relative path below ``dst_prefix``."""
+        ...
+
+
+@runtime_checkable
+class ExclusiveCreateStorage(Protocol):
+    """Optional capability: create a file only if nothing is stored at its path.
+
+    Offer it only when the create is atomic on the server: of any number of
+    concurrent callers for one path, exactly one gets True.
+    """
+
+    def can_create_exclusive(self) -> bool:
+        """Return True if :meth:`create_exclusive` works on this storage.
+
+        May ask the server once (and remember the answer); never raises for a
+        server that lacks the feature, it returns False.
+        """
+        ...
+
+    def create_exclusive(self, path: str, content: bytes) -> bool:
+        """Store ``content`` at ``path`` unless a file is there; return False if one is.
+
+        The file appears whole or not at all. Raise
+        :class:`~django_snapshots.SnapshotStorageCapabilityError` when
+        :meth:`can_create_exclusive` is False.
+        """
+        ...
+
+
+@runtime_checkable
+class MultipartUploadStorage(Protocol):
+    """Optional capability: see and abort uploads that a killed writer left unfinished.
+
+    Object stores keep the parts of an unfinished multipart upload (and bill for
+    them) without listing them; these methods make that debris visible.
+    """
+
+    def incomplete_uploads(self, prefix: str) -> builtins.list[str]:
+        """Return the storage paths, sorted, with an unfinished upload below ``prefix``.
+
+        ``prefix`` matches as in :meth:`SnapshotStorage.list`; a path with several
+        unfinished uploads is listed once.
+        """
+        ...
+
+    def abort_incomplete_uploads(self, path: str) -> int:
+        """Abort the unfinished uploads of file ``path`` and of files below folder ``path``.
+
+        ``"snap/"`` and ``"snap"`` mean the file ``snap`` and the folder ``snap``, not
+        ``snap2``; ``""`` means everything. Return how many uploads were aborted. Only
+        call this while no writer of those paths can be running (hold the snapshot's
+        lock): it aborts uploads still in progress too.
+        """
         ...
 
 

@@ -86,9 +86,9 @@ class AsyncCollectingImporter(CollectingImporter):
 def storage(request: pytest.FixtureRequest, tmp_path: Path) -> SnapshotStorage:
     """Return an empty storage of either tier."""
     location = tmp_path / "store"
+    location.mkdir()  # an empty storage (reads of a missing location fail)
     if request.param == "local":
         return LocalFileSystemBackend(location)
-    location.mkdir()
     return DjangoStorageBackend(FileSystemStorage(location=str(location)))
 
 

@@ -388,6 +388,7 @@ def test_failing_manifest_write_leaves_old_snapshot_and_no_debris(
     tmp_path: Path, first: bool
 ) -> None:
     """If the manifest cannot be stored, the new files are removed and any old snapshot stays."""
+    (tmp_path / "store").mkdir()
     if not first:
         engine.create_snapshot(
             "w",

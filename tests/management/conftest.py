@@ -27,6 +27,7 @@ def storage_dir(settings: SettingsWrapper, tmp_path: Path) -> Path:
     shutil.copytree(EXAMPLE_MEDIA, media)
     settings.MEDIA_ROOT = str(media)
     location = tmp_path / "snapshots"
+    location.mkdir()  # reads of a missing location fail; an empty one lists nothing
     settings.SNAPSHOTS = {
         "STORAGE": {
             "BACKEND": "django_snapshots.storage.LocalFileSystemBackend",
@@ -58,6 +59,7 @@ class Project:
         self.settings_module = settings_module
         if not (var / "media").exists():
             shutil.copytree(EXAMPLE_MEDIA, var / "media")
+            (var / "snapshots").mkdir()  # an empty storage (a missing one is an error)
             (var / "notes.txt").write_text("first notes\n", encoding="utf-8")
         if migrate:
             self.manage("migrate", "-v0", check=True)

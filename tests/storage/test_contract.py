@@ -14,7 +14,8 @@ class TestLocalFileSystemBackendContract(AdvancedSnapshotStorageContract):
     """LocalFileSystemBackend honours the whole advanced-tier contract."""
 
     def make_storage(self, tmp_path: Path) -> LocalFileSystemBackend:
-        """Return a backend whose location does not exist yet (created on demand)."""
+        """Return a backend over an empty folder (reads of a missing one raise)."""
+        (tmp_path / "store").mkdir()
         return LocalFileSystemBackend(tmp_path / "store")
 
 

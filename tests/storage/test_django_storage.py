@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
-from django.core.files.storage import FileSystemStorage, InMemoryStorage
+from django.core.exceptions import ImproperlyConfigured
+from django.core.files.storage import FileSystemStorage, InMemoryStorage, storages
+from pytest_django.fixtures import Settings
 
 from django_snapshots.exceptions import SnapshotError, SnapshotNotFoundError, SnapshotPathError
 from django_snapshots.storage import DjangoStorageBackend
@@ -178,3 +180,29 @@ def test_read_returns_a_stream(tmp_path: Path) -> None:
     with stream:
         assert stream.read(2) == b"ab"
         assert stream.read() == b"cdef"
+
+
+def test_a_storages_alias_is_resolved(settings: Settings, tmp_path: Path) -> None:
+    """storage="alias" wraps STORAGES[alias], the same object Django's storages handler gives."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "snapshots": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "aliased")},
+        },
+    }
+    backend = DjangoStorageBackend(storage="snapshots")
+    assert backend.storage is storages["snapshots"]
+    assert backend.alias == "snapshots"
+    assert repr(backend) == "DjangoStorageBackend('snapshots')"
+    backend.write("snap/file", io.BytesIO(b"data"))
+    assert (tmp_path / "aliased" / "snap" / "file").read_bytes() == b"data"
+
+
+def test_an_unknown_alias_is_one_line_naming_it() -> None:
+    """An alias missing from STORAGES raises ImproperlyConfigured naming it and the known ones."""
+    with pytest.raises(ImproperlyConfigured) as caught:
+        DjangoStorageBackend(storage="nope")
+    message = str(caught.value)
+    assert "'nope'" in message and "'default'" in message
+    assert "\n" not in message

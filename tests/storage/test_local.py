@@ -10,7 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from django_snapshots.exceptions import SnapshotNotFoundError, SnapshotPathError
+from django_snapshots.exceptions import (
+    SnapshotNotFoundError,
+    SnapshotPathError,
+    SnapshotStorageError,
+)
 from django_snapshots.storage import LocalFileSystemBackend
 from django_snapshots.storage.protocols import AdvancedSnapshotStorage
 
@@ -86,10 +90,47 @@ def test_location_is_created_on_demand(tmp_path: Path) -> None:
     location = tmp_path / "deep" / "store"
     backend = LocalFileSystemBackend(location)
     assert not location.exists()
-    assert backend.list("") == []
-    assert not backend.exists("x")
     backend.write("x", io.BytesIO(b"1"))
     assert stat.S_IMODE(location.stat().st_mode) == 0o700
+    assert backend.list("") == ["x"]
+
+
+def test_reads_of_a_missing_location_say_so_and_create_nothing(tmp_path: Path) -> None:
+    """read, stream_read, list, recursive_list, exists and atomic_move name a missing location."""
+    location = tmp_path / "typo"
+    backend = LocalFileSystemBackend(location)
+    calls: list[Callable[[], object]] = [
+        lambda: backend.read("x"),
+        lambda: backend.stream_read("x"),
+        lambda: backend.list(""),
+        lambda: backend.recursive_list("snap/"),
+        lambda: backend.exists("x"),
+        lambda: backend.atomic_move("x", "y"),
+        lambda: backend.sync("a/", "b/"),
+    ]
+    for call in calls:
+        with pytest.raises(SnapshotStorageError) as caught:
+            call()
+        assert str(caught.value) == f"storage location {str(location)!r} does not exist"
+    backend.delete("x")  # deleting what is not there stays a no-op
+    assert not location.exists()
+
+
+def test_a_file_as_location_is_not_a_folder(tmp_path: Path) -> None:
+    """A location that is a file is reported as not a folder, in one line."""
+    (tmp_path / "file").write_bytes(b"")
+    with pytest.raises(SnapshotStorageError, match=r"'.*file' is not a folder"):
+        LocalFileSystemBackend(tmp_path / "file").list("")
+
+
+def test_location_that_cannot_be_created_is_named() -> None:
+    """Writing below a location that cannot be created names the configured location."""
+    backend = LocalFileSystemBackend("/proc/x")
+    with pytest.raises(SnapshotStorageError) as caught:
+        backend.write("snap/file", io.BytesIO(b"1"))
+    message = str(caught.value)
+    assert message.startswith("cannot create storage location '/proc/x': ")
+    assert "\n" not in message
 
 
 def test_relative_location_is_made_absolute(
