@@ -53,6 +53,7 @@ from types import TracebackType
 from typing import Final, cast
 
 from django_snapshots.exceptions import SnapshotLockedError, SnapshotNotFoundError
+from django_snapshots.layout.paths import LOCK_FOLDER, lock_folder
 from django_snapshots.scratch import process_running
 from django_snapshots.storage.protocols import (
     AdvancedSnapshotStorage,
@@ -69,8 +70,6 @@ __all__ = [
     "lock_entries",
 ]
 
-LOCK_FOLDER: Final = ".lock"
-"""Folder, inside a snapshot's own folder, that holds its lock entries."""
 
 DEFAULT_STALE_AFTER: Final = timedelta(minutes=10)
 """Age after which an entry whose holder cannot be checked is taken as abandoned."""
@@ -119,7 +118,7 @@ class LockEntry:
 
 
 def _folder(name: str) -> str:
-    return f"{name}/{LOCK_FOLDER}/"
+    return lock_folder(name)
 
 
 def _exclusive_entry(storage: SnapshotStorage, path: str) -> LockEntry | None:

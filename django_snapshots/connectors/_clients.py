@@ -21,6 +21,7 @@ from typing import IO
 from django_snapshots.connectors._errors import one_line
 from django_snapshots.exceptions import SnapshotConnectorError
 from django_snapshots.scratch import scratch_folder
+from django_snapshots.streams import CHUNK_SIZE
 
 __all__ = [
     "CHUNK_SIZE",
@@ -36,8 +37,6 @@ __all__ = [
     "write_private_file",
 ]
 
-CHUNK_SIZE = 1024 * 1024
-"""Bytes copied per step when the connector itself moves data between processes."""
 
 _STDERR_WINDOW = 32 * 1024
 _SUMMARY_LIMIT = 400

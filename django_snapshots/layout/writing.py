@@ -40,11 +40,16 @@ from django_snapshots.layout.paths import (
 )
 from django_snapshots.layout.reading import Location, read_manifest, recorded_filename
 from django_snapshots.manifest import MANIFEST_FILENAME
-from django_snapshots.storage.protocols import AdvancedSnapshotStorage, SnapshotStorage
+from django_snapshots.storage.protocols import (
+    AdvancedSnapshotStorage,
+    MultipartUploadStorage,
+    SnapshotStorage,
+)
 from django_snapshots.streams import iter_chunks
 
 __all__ = [
     "SnapshotWriter",
+    "abort_uploads",
     "delete_files",
     "move",
     "open_writer",
@@ -77,13 +82,26 @@ def _inside(name: str, path: str) -> str:
     return path[len(folder_prefix(name)) :]
 
 
+def abort_uploads(storage: SnapshotStorage, name: str) -> None:
+    """Abort unfinished uploads of snapshot ``name`` that a killed writer left behind.
+
+    Object stores keep (and bill) the parts of a multipart upload that was never
+    completed without listing them. Call only while holding the name's lock.
+    """
+    if isinstance(storage, MultipartUploadStorage):
+        storage.abort_incomplete_uploads(name)
+        storage.abort_incomplete_uploads(archive_path(name))
+
+
 def delete_files(storage: SnapshotStorage, name: str, *, archive: bool = True) -> None:
     """Delete every file of snapshot ``name`` but its lock entries.
 
     ``archive=False`` keeps ``<name>.tar`` (only the directory format's files go).
     Manifests go first, so an interrupted delete never leaves something that looks
-    complete. Lock entries stay for their holders to remove.
+    complete. Lock entries stay for their holders to remove; unfinished uploads go too.
     """
+    if archive:
+        abort_uploads(storage, name)
     storage.delete(manifest_path(name))
     storage.delete(staged_manifest_path(name))
     if archive:
@@ -121,8 +139,10 @@ def recover(storage: SnapshotStorage, name: str) -> None:
     """Bring ``name`` to a clean state after a killed backup; call while holding the lock.
 
     A committed staging is published; uncommitted staged files are removed; so are
-    the files of a directory snapshot whose manifest was never written.
+    the files of a directory snapshot whose manifest was never written, and uploads a
+    killed backup never finished.
     """
+    abort_uploads(storage, name)
     try:
         publish_staged(storage, name)
     except SnapshotIntegrityError:

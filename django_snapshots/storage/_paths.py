@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Final
 
 from django_snapshots.exceptions import SnapshotPathError
+from django_snapshots.streams import CHUNK_SIZE
 
 __all__ = [
     "CHUNK_SIZE",
@@ -28,8 +29,6 @@ __all__ = [
     "walk_prefix",
 ]
 
-CHUNK_SIZE: Final = 1024 * 1024
-"""Bytes read or written at a time by the built-in backends (1 MiB)."""
 
 TEMP_PREFIX: Final = ".snapshots-tmp-"
 """File names starting with this are in-progress writes, never listed."""

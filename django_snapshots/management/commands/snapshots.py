@@ -29,6 +29,7 @@ from django_snapshots.engine import (
     list_snapshots,
     verify_snapshot,
 )
+from django_snapshots.engine.health import storage_findings
 from django_snapshots.management.cli import (
     ForceOption,
     SnapshotNameArgument,
@@ -326,7 +327,10 @@ class Command(TyperCommand):
 
     @command(
         name="check",
-        help="Compare the current pip freeze with a snapshot's (default: the newest).",
+        help=(
+            "Compare the current pip freeze with a snapshot's (default: the newest) "
+            "and report debris in storage."
+        ),
     )
     def check_environment(
         self,
@@ -335,9 +339,12 @@ class Command(TyperCommand):
             bool, typer.Option("--strict", help="Exit with status 1 on any difference.")
         ] = False,
     ) -> None:
-        """Compare the running environment with a snapshot's pip freeze."""
+        """Compare the running environment with a snapshot's pip freeze; report debris."""
         snap = get_snapshot(name)
         diff = report_pip_diff(self.echo, snap)
+        findings = storage_findings()
+        for finding in findings:
+            self.echo(f"Storage: {finding}")
         if strict and not diff.is_empty:
             raise CommandError(
                 f"environment differs from snapshot {snap.name!r} "
@@ -345,6 +352,8 @@ class Command(TyperCommand):
                 f"{len(diff.changed)} changed)",
                 returncode=1,
             )
+        if strict and findings:
+            raise CommandError(f"storage has {len(findings)} problem(s)", returncode=1)
 
     @command(
         help="Re-hash every artifact of a snapshot (default: the newest) against its manifest."
