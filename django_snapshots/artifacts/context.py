@@ -16,36 +16,47 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from typing_extensions import Protocol, runtime_checkable
 
-from django_snapshots.pool.options import PoolOptions
+from django_snapshots.manifest import ArtifactRecord
+from django_snapshots.pool.options import DEFAULT_POOL_OPTIONS, PoolOptions
 from django_snapshots.storage.protocols import SnapshotStorage
+
+if TYPE_CHECKING:
+    from django_snapshots.pool.roots import ArtifactFetcher
 
 __all__ = [
     "ArtifactContext",
     "BindableArtifact",
     "ContextFormat",
     "PreviousArtifact",
+    "RecordFilter",
     "bind_artifact",
+    "make_context",
     "no_previous",
 ]
 
 ContextFormat = Literal["directory", "archive"]
 """The snapshot format being written or read (the ``SNAPSHOT_FORMAT`` values)."""
 
-PreviousArtifact = Callable[[], AbstractContextManager["Path | None"]]
-"""Open the previous snapshot's plain artifact file of the same type and file name.
+RecordFilter = Callable[[ArtifactRecord], bool]
+"""Tell whether an earlier artifact record can serve as the previous one."""
 
-Called (at most once, during ``generate``) after ``bind``, so it sees the file name
-``bind`` chose. The context manager yields a verified plain file, or None when no
-earlier snapshot has such an artifact (or it cannot be read); the file is removed on
-exit.
+PreviousArtifact = Callable[[RecordFilter], AbstractContextManager["Path | None"]]
+"""Open the newest earlier snapshot's plain artifact of the same type and file name.
+
+Called at most once, during ``generate`` (so after ``bind`` chose the file name), with
+a filter: among the readable snapshots' artifact records of the exporter's
+``artifact_type`` whose plain file name is the exporter's ``filename`` and for which
+the filter returns True, the newest snapshot's is fetched and verified. The context
+manager yields its plain file (removed on exit), or None when there is none or it
+cannot be read.
 """
 
 
-def no_previous() -> AbstractContextManager[Path | None]:
+def no_previous(accept: RecordFilter) -> AbstractContextManager[Path | None]:
     """Return a context manager yielding None: there is no previous artifact."""
     return contextlib.nullcontext(None)
 
@@ -79,3 +90,38 @@ def bind_artifact(artifact: object, context: ArtifactContext) -> None:
     """Call ``artifact.bind(context)`` if the artifact has ``bind``; else do nothing."""
     if isinstance(artifact, BindableArtifact):
         artifact.bind(context)
+
+
+def make_context(
+    storage: SnapshotStorage,
+    snapshot_name: str,
+    snapshot_format: ContextFormat,
+    artifact: object,
+    *,
+    pool: PoolOptions | None = DEFAULT_POOL_OPTIONS,
+    fetch: ArtifactFetcher | None = None,
+) -> ArtifactContext:
+    """Return the context the engine gives ``artifact`` (an exporter or importer).
+
+    ``previous`` finds the newest earlier snapshot's artifact of the artifact's
+    ``artifact_type`` and (current, so post-``bind``) ``filename`` in ``storage``, and
+    fetches it with ``fetch`` (default
+    :func:`~django_snapshots.pool.roots.fetch_plain_artifact`). ``pool`` defaults to
+    plain sha256 ids without a codec; None disables the pool (media as a tar).
+    """
+    from django_snapshots.pool.roots import fetch_plain_artifact, open_previous
+
+    fetcher = fetch if fetch is not None else fetch_plain_artifact
+
+    def previous(accept: RecordFilter) -> AbstractContextManager[Path | None]:
+        artifact_type = str(getattr(artifact, "artifact_type", ""))
+        filename = str(getattr(artifact, "filename", ""))
+        return open_previous(storage, artifact_type, filename, accept, fetch=fetcher)
+
+    return ArtifactContext(
+        storage,
+        snapshot_name,
+        snapshot_format,
+        previous=previous,
+        pool=pool,
+    )

@@ -151,7 +151,14 @@ class MediaArtifactExporter:
                     write_source_tar(self._source, out, MEDIA_ARTIFACT_TYPE)
             return
         context = self._context
-        with context.previous() as parent_path, dest.open("wb") as out:
+        origin = {key: self.metadata.get(key) for key in ("directory", "storage")}
+
+        def same_tree(record: ArtifactRecord) -> bool:
+            meta = record.metadata
+            same = all(meta.get(key) == value for key, value in origin.items())
+            return same and meta.get("pool") == options.name
+
+        with context.previous(same_tree) as parent_path, dest.open("wb") as out:
             parent = parent_path.open("rb") if parent_path is not None else None
             try:
                 stats = store_tree(

@@ -84,7 +84,14 @@ class GarbageReport:
 class _Plan:
     live: int
     dead: int
-    size: int
+    dead_bytes: int
+    data_bytes: int
+
+    def keep_whole(self, max_unused: float) -> bool:
+        """Return True if the pack stays as it is (nothing dead, or little enough)."""
+        if self.dead == 0:
+            return True
+        return self.live > 0 and self.dead_bytes <= max_unused * self.data_bytes
 
 
 class _Collection:
@@ -97,7 +104,9 @@ class _Collection:
         options: PoolOptions,
         scratch: Path,
         report: GarbageReport,
+        max_unused: float,
     ) -> None:
+        self.max_unused = max_unused
         self.storage = storage
         self.paths = paths
         self.options = options
@@ -148,13 +157,16 @@ class _Collection:
                 r.pack_id for r in read_local_index(self.scratch / f"index-{number}", path)
             )
         for record in self.records():
-            live = sum(1 for blob in record.blobs if self._chosen(chosen, blob))
-            self.plans[record.pack_id] = _Plan(live, len(record.blobs) - live, record.size)
+            dead = [blob.length for blob in record.blobs if not self._chosen(chosen, blob)]
+            data = sum(blob.length for blob in record.blobs)
+            self.plans[record.pack_id] = _Plan(
+                len(record.blobs) - len(dead), len(dead), sum(dead), data
+            )
         self.orphans = sorted(self.stored - indexed)
         self.report.orphans = len(self.orphans)
-        dead = any(plan.dead for plan in self.plans.values())
+        rewrite = any(not plan.keep_whole(self.max_unused) for plan in self.plans.values())
         vanished = bool(indexed - self.stored)
-        return dead or vanished or bool(self.orphans) or len(self.index_files) > _COMPACT_AFTER
+        return rewrite or vanished or bool(self.orphans) or len(self.index_files) > _COMPACT_AFTER
 
     def _local_pack(self, pack_id: str, record: PackRecord | None) -> Path:
         local = self.scratch / f"pack-{pack_id}"
@@ -170,7 +182,7 @@ class _Collection:
         with PackWriter(self.storage, self.paths, self.options, self.scratch) as writer:
             for record in self.records():
                 plan = self.plans[record.pack_id]
-                if plan.dead == 0:
+                if plan.keep_whole(self.max_unused):
                     for blob in record.blobs:
                         self._chosen(chosen, blob)
                     kept.add(record)
@@ -232,11 +244,14 @@ def collect_garbage(
     *,
     fetch: ArtifactFetcher = fetch_plain_artifact,
     wait: float = 0.0,
+    max_unused: float = 0.0,
 ) -> GarbageReport:
     """Free the content of ``options``'s pool that no remaining snapshot references.
 
     Waits up to ``wait`` seconds for backups, restores and verifications using the pool;
-    if one still runs, nothing is collected and ``skipped`` says which. Expected
+    if one still runs, nothing is collected and ``skipped`` says which. A pack whose
+    unreferenced bytes are at most ``max_unused`` (a fraction, default 0: free
+    everything) of its content is kept whole rather than rewritten. Expected
     failures (a corrupt pack, an unreadable snapshot) are reported in ``skipped``
     too, never raised: the snapshots themselves are already deleted.
     """
@@ -257,7 +272,7 @@ def collect_garbage(
         return report
     try:
         with scratch_folder("pool") as scratch:
-            work = _Collection(storage, paths, options, scratch, report)
+            work = _Collection(storage, paths, options, scratch, report, max_unused)
             if work.mark(fetch) and work.plan():
                 work.commit(work.write())
     except SnapshotError as error:

@@ -8,7 +8,7 @@ from typing import Final
 from django_snapshots.pool.codec import IdentityCodec, PoolCodec, check_codec_name
 from django_snapshots.pool.ids import ContentIds, Sha256Ids
 
-__all__ = ["DEFAULT_CHUNK_SIZE", "DEFAULT_PACK_SIZE", "PoolOptions"]
+__all__ = ["DEFAULT_CHUNK_SIZE", "DEFAULT_PACK_SIZE", "DEFAULT_POOL_OPTIONS", "PoolOptions"]
 
 DEFAULT_CHUNK_SIZE: Final = 4 * 1024 * 1024
 """Files are cut into chunks of this size (the last one shorter): 4 MiB."""
@@ -60,3 +60,7 @@ class PoolOptions:
         if self.codec.name == "identity":
             return self.ids.fingerprint
         return f"{self.ids.fingerprint}-{self.codec.name}"
+
+
+DEFAULT_POOL_OPTIONS: Final = PoolOptions()
+"""Plain sha256 content ids, no codec, default sizes: the pool without encryption."""

@@ -191,11 +191,15 @@ class ReferenceScan:
 
 
 def find_previous(
-    storage: SnapshotStorage, artifact_type: str, filename: str
+    storage: SnapshotStorage,
+    artifact_type: str,
+    filename: str,
+    accept: Callable[[ArtifactRecord], bool] | None = None,
 ) -> tuple[Location, Snapshot, ArtifactRecord] | None:
     """Return the newest readable snapshot's artifact of ``artifact_type`` named ``filename``.
 
-    ``filename`` is the plain name an exporter declares (``media.files``).
+    ``filename`` is the plain name an exporter declares (``media.files``); ``accept``
+    further filters the records.
     """
     best: tuple[Location, Snapshot, ArtifactRecord] | None = None
     for state in containers.scan(storage).values():
@@ -205,7 +209,11 @@ def find_previous(
             except SnapshotError:
                 continue
             for record in snapshot.artifacts:
-                if record.type == artifact_type and plain_filename(record) == filename:
+                if (
+                    record.type == artifact_type
+                    and plain_filename(record) == filename
+                    and (accept is None or accept(record))
+                ):
                     if best is None or snapshot.created_at > best[1].created_at:
                         best = (location, snapshot, record)
     return best
@@ -216,6 +224,7 @@ def open_previous(
     storage: SnapshotStorage,
     artifact_type: str,
     filename: str,
+    accept: Callable[[ArtifactRecord], bool] | None = None,
     *,
     fetch: ArtifactFetcher = fetch_plain_artifact,
 ) -> Generator[Path | None, None, None]:
@@ -224,7 +233,7 @@ def open_previous(
     An artifact that cannot be fetched (corrupt, encrypted) yields None: the caller
     then works without a parent.
     """
-    found = find_previous(storage, artifact_type, filename)
+    found = find_previous(storage, artifact_type, filename, accept)
     if found is None:
         yield None
         return
