@@ -27,8 +27,9 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, cast
+from typing import IO, TYPE_CHECKING, cast
 
+from django.core.files.base import File
 from django.core.files.storage import Storage
 
 from django_snapshots.artifacts.directory import RestoreMode
@@ -38,7 +39,6 @@ from django_snapshots.pool.filelist import path_key
 from django_snapshots.safetar import tree_path_parts
 from django_snapshots.scratch import scratch_folder
 from django_snapshots.storage._paths import TEMP_PREFIX
-from django_snapshots.storage.django_storage import DjangoStorageBackend
 from django_snapshots.streams import CHUNK_SIZE, IteratorReader, binary, iter_chunks
 
 __all__ = ["IncomingFile", "StorageMediaTarget", "StorageRestoreStats"]
@@ -66,6 +66,26 @@ def _same_content(local: Path, incoming: Iterator[bytes]) -> bool:
         return old.read(1) == b""
 
 
+if TYPE_CHECKING:
+    _BytesFile = File[bytes]
+else:  # Django's File is generic only in its type stubs.
+    _BytesFile = File
+
+
+class _ChunkFile(_BytesFile):
+    """A Django ``File`` over a stream of unknown size, always read in chunks."""
+
+    def chunks(self, chunk_size: int | None = None) -> Iterator[bytes]:
+        """Yield the rest of the stream."""
+        stream = self.file
+        if stream is not None:
+            yield from iter_chunks(stream, chunk_size or CHUNK_SIZE)
+
+    def multiple_chunks(self, chunk_size: int | None = None) -> bool:
+        """Return True: the size is not known in advance."""
+        return True
+
+
 class _Journal:
     """Changes made so far, on disk so a large restore costs no memory."""
 
@@ -75,11 +95,11 @@ class _Journal:
         self._out: IO[str] = self.path.open("w", encoding="utf-8")
         self.copies = 0
 
-    def keep(self, backend: DjangoStorageBackend, path: str) -> Path:
+    def keep(self, storage: Storage, path: str) -> Path:
         """Copy the stored file ``path`` into the folder; return the copy."""
         self.copies += 1
         copy = self.folder / f"old-{self.copies}"
-        with cast("IO[bytes]", backend.storage.open(path, "rb")) as source, copy.open("wb") as out:
+        with cast("IO[bytes]", storage.open(path, "rb")) as source, copy.open("wb") as out:
             for chunk in iter_chunks(source, CHUNK_SIZE):
                 out.write(chunk)
         return copy
@@ -107,7 +127,6 @@ class StorageMediaTarget:
         self.alias: str | None
         self.storage, self.alias = resolve_storage(storage)
         self.mode: RestoreMode = mode
-        self._backend = DjangoStorageBackend(self.storage)
 
     @property
     def name(self) -> str:
@@ -140,19 +159,32 @@ class StorageMediaTarget:
                 raise
         return stats
 
+    def _put(self, path: str, chunks: Iterator[bytes]) -> None:
+        """Store ``chunks`` at ``path`` (the old file, if any, has been copied aside)."""
+        if self.storage.exists(path) and self.storage.get_available_name(path) != path:
+            self.storage.delete(path)
+        stream = binary(IteratorReader(chunks))
+        saved = self.storage.save(path, _ChunkFile(stream, name=path))
+        if saved != path:
+            self.storage.delete(saved)
+            raise SnapshotError(
+                f"storage {self.name!r} stored media file {path!r} as {saved!r} "
+                "(another writer created it meanwhile)"
+            )
+
     def _write(
         self, files: Iterator[IncomingFile], journal: _Journal, stats: StorageRestoreStats
     ) -> None:
         for path, size, content in files:
             copy: Path | None = None
             if self.storage.exists(path):
-                copy = journal.keep(self._backend, path)
+                copy = journal.keep(self.storage, path)
                 if copy.stat().st_size == size and _same_content(copy, content()):
                     copy.unlink()
                     stats.unchanged += 1
                     continue
             journal.record("replaced" if copy else "created", path, copy)
-            self._backend.write(path, binary(IteratorReader(content())))
+            self._put(path, content())
             stats.written += 1
 
     def _delete_others(
@@ -166,7 +198,7 @@ class StorageMediaTarget:
                 current = next(wanted, None)
             if current is not None and current[1] == entry.path:
                 continue
-            copy = journal.keep(self._backend, entry.path)
+            copy = journal.keep(self.storage, entry.path)
             journal.record("deleted", entry.path, copy)
             self.storage.delete(entry.path)
             stats.deleted += 1
@@ -175,11 +207,14 @@ class StorageMediaTarget:
         try:
             for action, path, copy in reversed(journal.entries()):
                 if action == "created":
-                    self._backend.delete(path)
+                    if self.storage.exists(path):
+                        self.storage.delete(path)
+                elif action == "deleted" and self.storage.exists(path):
+                    continue  # the delete itself failed: the file is still there
                 else:
                     assert copy is not None
                     with copy.open("rb") as old:
-                        self._backend.write(path, old)
+                        self._put(path, iter_chunks(old))
         except Exception as error:
             kept = Path(tempfile.mkdtemp(prefix="django-snapshots-media-undo-"))
             for item in journal.folder.iterdir():
