@@ -185,30 +185,36 @@ class TreeWriter:
         self.what: str = what
         self._directories: list[tuple[Path, int, int | None]] = []
         self._links: list[tuple[Path, str]] = []
+        self._real_dirs: set[tuple[str, ...]] = set()
 
     def path_of(self, parts: tuple[str, ...], name: str, *, create: bool = True) -> Path:
         """Return the path of ``parts`` under ``dest``, checking that no parent is a link.
 
         Missing parents are created (as directories) if ``create``, else refused.
+        Parents already checked are remembered: only this writer creates entries here.
         """
-        parent = self.dest
-        for part in parts[:-1]:
-            parent = parent / part
+        parent = str(self.dest)
+        for depth in range(1, len(parts)):
+            parent = os.path.join(parent, parts[depth - 1])
+            if parts[:depth] in self._real_dirs:
+                continue
             try:
-                mode = parent.lstat().st_mode
+                mode = os.lstat(parent).st_mode
             except FileNotFoundError:
                 if not create:
                     missing = "/".join(parts)
                     raise SnapshotIntegrityError(
                         f"{self.what} {name!r} refers to {missing!r}, which is not in the archive"
                     ) from None
-                parent.mkdir(mode=0o755)
+                os.mkdir(parent, 0o755)
+                self._real_dirs.add(parts[:depth])
                 continue
             if not stat.S_ISDIR(mode):
                 raise SnapshotIntegrityError(
                     f"{self.what} {name!r} would be written through a link or file"
                 )
-        return parent / parts[-1]
+            self._real_dirs.add(parts[:depth])
+        return Path(parent, parts[-1])
 
     def directory(self, parts: tuple[str, ...], mode: int, mtime_ns: int | None, name: str) -> None:
         """Create the directory ``parts`` (or accept an existing one) with ``mode`` at the end."""

@@ -248,7 +248,8 @@ class MediaArtifactImporter:
                 "storage (the engine binds it with an ArtifactContext)"
             )
         options = context.pool if context.pool is not None else PoolOptions()
-        with fetch_tree(context.storage, options, src) as tree:
+        staged = self.storage is None
+        with fetch_tree(context.storage, options, src, prefetch_all=not staged) as tree:
             if self.storage is not None:
                 StorageMediaTarget(self.storage, self.mode).restore(tree.files)
             else:

@@ -32,7 +32,7 @@ from django_snapshots.pool.filelist import (
     FileListWriter,
     path_key,
 )
-from django_snapshots.pool.index import PoolIndex, load_index
+from django_snapshots.pool.index import load_ids
 from django_snapshots.pool.layout import ensure_config
 from django_snapshots.pool.locks import PoolLock
 from django_snapshots.pool.options import PoolOptions
@@ -76,25 +76,26 @@ class StoreStats:
 class _ParentCursor:
     """Walk the parent's file list alongside the source, by canonical key."""
 
-    def __init__(self, entries: Iterator[FileEntry] | None) -> None:
+    def __init__(self, entries: Iterator[tuple[tuple[str, ...], FileEntry]] | None) -> None:
         self._entries = entries
+        self._key: tuple[str, ...] | None = None
         self._current: FileEntry | None = None
         self._advance()
 
     def _advance(self) -> None:
         if self._entries is None:
-            self._current = None
+            self._key = self._current = None
             return
         try:
-            self._current = next(self._entries, None)
+            self._key, self._current = next(self._entries, (None, None))
         except SnapshotIntegrityError as error:
             _logger.warning("not reusing the parent snapshot's file list further: %s", error)
-            self._entries = self._current = None
+            self._entries = self._key = self._current = None
 
     def find(self, path: str) -> FileEntry | None:
         """Return the parent's entry for ``path``, or None."""
         key = path_key(path)
-        while self._current is not None and path_key(self._current.path) < key:
+        while (current_key := self._key) is not None and current_key < key:
             self._advance()
         current = self._current
         return current if current is not None and current.path == path else None
@@ -104,11 +105,11 @@ class _Store:
     """One backup's shared state: the index, the blobs added, the pack writer."""
 
     def __init__(
-        self, source: TreeSource, options: PoolOptions, index: PoolIndex, packs: PackWriter
+        self, source: TreeSource, options: PoolOptions, indexed: IdSet, packs: PackWriter
     ) -> None:
         self.source = source
         self.options = options
-        self.index = index
+        self.indexed = indexed
         self.packs = packs
         self.fresh = IdSet()
         self.stats = StoreStats()
@@ -119,7 +120,7 @@ class _Store:
         """Return True if the pool (or this backup) has the content id."""
         key = bytes.fromhex(blob_id)
         with self._lock:
-            return key in self.index.locations or key in self.fresh
+            return key in self.indexed or (len(self.fresh) > 0 and key in self.fresh)
 
     def _compressor(self) -> zstandard.ZstdCompressor:
         compressor: zstandard.ZstdCompressor | None = getattr(self._local, "compressor", None)
@@ -144,7 +145,7 @@ class _Store:
                 blob_id = hasher.hexdigest()
                 key = bytes.fromhex(blob_id)
                 with self._lock:
-                    new = key not in self.index.locations and self.fresh.add(key)
+                    new = key not in self.indexed and self.fresh.add(key)
                 if new:
                     data, flags = encode_blob(self._compressor(), chunk)
                     self.packs.add(blob_id, len(chunk), data, flags)
@@ -185,7 +186,7 @@ def _reusable(entry: FileEntry, parent: FileEntry | None, store: _Store, full: b
 
 def _parent_entries(
     parent: IO[bytes] | None, source: TreeSource, options: PoolOptions
-) -> Iterator[FileEntry] | None:
+) -> Iterator[tuple[tuple[str, ...], FileEntry]] | None:
     if parent is None:
         return None
     try:
@@ -200,7 +201,7 @@ def _parent_entries(
         source.identity,
     ):
         return None
-    return iter(reader)
+    return reader.keyed()
 
 
 def store_tree(
@@ -228,9 +229,9 @@ def store_tree(
         PoolLock(storage, paths, "backup", snapshot=snapshot_name, wait=options.lock_wait),
         scratch_folder("pool") as scratch,
     ):
-        index = load_index(storage, paths, options.codec, scratch)
+        indexed = load_ids(storage, paths, options.codec, scratch)
         with PackWriter(storage, paths, options, scratch) as packs:
-            store = _Store(source, options, index, packs)
+            store = _Store(source, options, indexed, packs)
             header = FileListHeader(
                 options.name, options.ids.name, source.identity, options.chunk_size
             )

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any, Final, Literal
+from typing import IO, Any, Final, Literal, NoReturn
 
 from django_snapshots.exceptions import SnapshotIntegrityError
 from django_snapshots.pool.ids import is_content_id
@@ -133,8 +133,12 @@ class FileListHeader:
         }
 
 
+_encode = json.JSONEncoder(separators=(",", ":")).encode
+_decode = json.JSONDecoder().decode
+
+
 def _line(data: dict[str, Any]) -> bytes:
-    return json.dumps(data, separators=(",", ":")).encode() + b"\n"
+    return _encode(data).encode() + b"\n"
 
 
 class FileListWriter:
@@ -227,7 +231,7 @@ class FileListReader:
         if len(raw) > _MAX_LINE:
             raise SnapshotIntegrityError(f"{self.what} line {self._number} is too long")
         try:
-            data = json.loads(raw)
+            data = _decode(raw.decode("utf-8"))
         except ValueError:
             raise SnapshotIntegrityError(f"{self.what} line {self._number} is not JSON") from None
         if not isinstance(data, dict):
@@ -235,41 +239,48 @@ class FileListReader:
         return data  # pyright: ignore[reportUnknownVariableType]
 
     def _entry(self, data: dict[str, Any]) -> FileEntry:
-        where = f"{self.what} line {self._number}"
         path = data.get("p")
         if not isinstance(path, str):
-            raise SnapshotIntegrityError(f"{where}: 'p' must be a path")
-        if not _normal_path(path) and "/".join(tree_path_parts(path, f"{self.what} entry")) != path:
-            raise SnapshotIntegrityError(f"{where}: path {path!r} is not in normal form")
+            self._fail("'p' must be a path")
+        if not _normal_path(path):
+            self._bad_path(path)
         code = data.get("k")
-        kind = _CODE_KINDS.get(code) if isinstance(code, str) else None
+        kind = _CODE_KINDS.get(code) if type(code) is str else None
         if kind is None:
-            raise SnapshotIntegrityError(f"{where}: unknown kind {data.get('k')!r}")
-        entry = FileEntry(
-            path,
-            kind,
-            size=_int(data, "s", where) or 0,
-            mode=_int(data, "m", where),
-            mtime_ns=_int(data, "t", where),
-            inode=_int(data, "i", where),
-            racy=bool(data.get("r")),
-        )
+            self._fail(f"unknown kind {data.get('k')!r}")
+        size, mode, mtime, inode = data.get("s", 0), data.get("m"), data.get("t"), data.get("i")
+        for key, value in (("s", size), ("m", mode), ("t", mtime), ("i", inode)):
+            if value is not None and (type(value) is not int or value < 0):
+                self._fail(f"{key!r} must be a non-negative integer")
+        entry = FileEntry(path, kind, size or 0, mode, mtime, inode, racy=bool(data.get("r")))
         if kind == "link":
             target = data.get("l")
-            if not isinstance(target, str) or not target:
-                raise SnapshotIntegrityError(f"{where}: link {path!r} has no target")
+            if type(target) is not str or not target:
+                self._fail(f"link {path!r} has no target")
             entry.target = target
         elif kind == "file":
             ids = data.get("c")
-            if not isinstance(ids, list) or not all(map(is_content_id, ids)):  # pyright: ignore[reportUnknownArgumentType]
-                raise SnapshotIntegrityError(f"{where}: 'c' must be a list of content ids")
+            if type(ids) is not list or not all(map(is_content_id, ids)):  # pyright: ignore[reportUnknownArgumentType]
+                self._fail("'c' must be a list of content ids")
             if entry.size > 0 and not ids:
-                raise SnapshotIntegrityError(f"{where}: file {path!r} has content but no ids")
+                self._fail(f"file {path!r} has content but no ids")
             entry.ids = tuple(ids)  # pyright: ignore[reportUnknownArgumentType]
         return entry
 
+    def _fail(self, problem: str) -> NoReturn:
+        raise SnapshotIntegrityError(f"{self.what} line {self._number}: {problem}")
+
+    def _bad_path(self, path: str) -> None:
+        if "/".join(tree_path_parts(path, f"{self.what} entry")) != path:
+            self._fail(f"path {path!r} is not in normal form")
+
     def __iter__(self) -> Iterator[FileEntry]:
         """Yield every entry in order, then check the closing line."""
+        for _, entry in self.keyed():
+            yield entry
+
+    def keyed(self) -> Iterator[tuple[tuple[str, ...], FileEntry]]:
+        """Yield ``(path_key(entry.path), entry)`` for every entry, then check the end."""
         last: tuple[str, ...] | None = None
         entries = files = size = 0
         while (data := self._next_object()) is not None:
@@ -285,15 +296,13 @@ class FileListReader:
                 self.total_files, self.total_bytes = files, size
                 return
             entry = self._entry(data)
-            key = path_key(entry.path)
+            key = tuple(entry.path.split("/"))
             if last is not None and key <= last:
-                raise SnapshotIntegrityError(
-                    f"{self.what} line {self._number}: {entry.path!r} is out of order or repeated"
-                )
+                self._fail(f"{entry.path!r} is out of order or repeated")
             last = key
             entries += 1
             if entry.kind == "file":
                 files += 1
                 size += entry.size
-            yield entry
+            yield key, entry
         raise SnapshotIntegrityError(f"{self.what} is truncated: it has no closing line")

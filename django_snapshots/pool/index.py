@@ -30,7 +30,7 @@ from django_snapshots.pool.codec import PoolCodec
 from django_snapshots.pool.layout import PoolPaths, is_object_id
 from django_snapshots.pool.packs import BlobRecord, PackRecord, new_object_id
 from django_snapshots.pool.storeio import put
-from django_snapshots.pool.tables import BlobLocation, LocationTable
+from django_snapshots.pool.tables import BlobLocation, IdSet, LocationTable
 from django_snapshots.storage.protocols import SnapshotStorage
 from django_snapshots.streams import iter_chunks
 
@@ -41,6 +41,7 @@ __all__ = [
     "download_index",
     "iter_index_file",
     "list_index_files",
+    "load_ids",
     "load_index",
     "read_local_index",
 ]
@@ -195,6 +196,16 @@ class PoolIndex:
         for blob in record.blobs:
             location = BlobLocation(number, blob.offset, blob.length, blob.plain_length, blob.flags)
             self.locations.add(bytes.fromhex(blob.id), location)
+
+
+def load_ids(storage: SnapshotStorage, paths: PoolPaths, codec: PoolCodec, scratch: Path) -> IdSet:
+    """Return the set of every content id the pool's index files list (about 32 B each)."""
+    ids = IdSet()
+    for path in list_index_files(storage, paths):
+        for record in iter_index_file(storage, codec, path, scratch):
+            for blob in record.blobs:
+                ids.add(bytes.fromhex(blob.id))
+    return ids
 
 
 def load_index(

@@ -71,6 +71,18 @@ class BlobRecord(NamedTuple):
     @classmethod
     def from_json(cls, data: object, where: str) -> BlobRecord:
         """Parse a JSON array written by :meth:`to_json`; refuse anything malformed."""
+        fast: list[Any] = data if type(data) is list else []  # pyright: ignore[reportUnknownVariableType]
+        if len(fast) == 5:
+            blob_id, offset, length, plain, flags = fast
+            if (
+                type(offset) is int
+                and type(length) is int
+                and type(plain) is int
+                and type(flags) is int
+                and min(offset, length, plain, flags) >= 0
+                and is_content_id(blob_id)
+            ):
+                return cls(blob_id, offset, length, plain, flags)
         items = cast("list[object]", data) if isinstance(data, list) else []
         if len(items) == 5 and is_content_id(items[0]):
             numbers = [n for n in items[1:] if isinstance(n, int) and not isinstance(n, bool)]

@@ -1,13 +1,19 @@
-"""Read a tree back from the pool: fetch and verify its packs, then stream its files.
+"""Read a tree back from the pool and stream its files, every chunk verified.
 
-:func:`fetch_tree` takes a ``shared`` pool lock, reads the index, checks that every
-content id of the file list is indexed, and downloads each needed pack once into a
-local cache, verifying its stored size and sha256 (in parallel, so a remote storage is
-read at full speed). The lock is released once the cache is complete: from then on
-nothing reads the storage, and every problem with the snapshot's content has already
-been found before anything is restored. :meth:`FetchedTree.entries` then yields the
-file list's entries with a stream of each file's content, every chunk checked against
-its content id.
+:func:`fetch_tree` takes a ``shared`` pool lock (held until the tree is closed, so no
+garbage collection moves a pack meanwhile), reads the index and checks that every
+content id of the file list is indexed, so missing content is reported before anything
+is restored. Packs are then read in one of two ways:
+
+* **direct**: when the pool codec is the identity and the storage hands back seekable
+  streams (a local disk), blobs are read in place, with no copy;
+* **cached**: otherwise each needed pack is downloaded once, in parallel, into a local
+  cache, its stored size and sha256 checked, in the order the file list needs them;
+  the tree is served as packs arrive, or only once all have arrived and been
+  checked (``prefetch_all``, for targets that cannot stage a restore).
+
+:meth:`FetchedTree.entries` yields the file list's entries with a stream of each file's
+content; every chunk is checked against its content id as it is read.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from __future__ import annotations
 import contextlib
 from collections import OrderedDict
 from collections.abc import Callable, Generator, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Final
@@ -57,20 +63,36 @@ def check_pool_matches(header_pool: str, header_ids: str, options: PoolOptions, 
     )
 
 
-class FetchedTree:
-    """A file list whose content is cached locally and verified."""
+class _Packs:
+    """Open packs by number: in place (direct) or from the local cache."""
 
     def __init__(
-        self, file_list: Path, index: PoolIndex, cache: Path, options: PoolOptions
+        self,
+        storage: SnapshotStorage,
+        paths: PoolPaths,
+        options: PoolOptions,
+        index: PoolIndex,
+        cache: Path | None,
     ) -> None:
-        """Serve ``file_list``'s content from the packs cached in ``cache``."""
-        self.file_list: Path = file_list
-        self.index: PoolIndex = index
-        self.cache: Path = cache
-        self.options: PoolOptions = options
+        self.storage = storage
+        self.paths = paths
+        self.options = options
+        self.index = index
+        self.cache = cache
+        self.futures: dict[int, Future[None]] = {}
         self._open: OrderedDict[int, IO[bytes]] = OrderedDict()
 
-    def _pack(self, number: int) -> IO[bytes]:
+    def fetch(self, number: int) -> None:
+        """Download pack ``number`` into the cache, verified."""
+        assert self.cache is not None
+        pack_id = self.index.locations.packs[number]
+        record = self.index.pack_record(pack_id)
+        fetch_pack(
+            self.storage, self.paths, self.options.codec, record, self.cache / pack_id, pack_id
+        )
+
+    def open(self, number: int) -> IO[bytes]:
+        """Return a seekable stream of the decoded pack ``number`` (kept open, LRU)."""
         handle = self._open.get(number)
         if handle is not None:
             self._open.move_to_end(number)
@@ -78,8 +100,34 @@ class FetchedTree:
         if len(self._open) >= _OPEN_PACKS:
             _, oldest = self._open.popitem(last=False)
             oldest.close()
-        handle = self._open[number] = (self.cache / self.index.locations.packs[number]).open("rb")
+        pack_id = self.index.locations.packs[number]
+        if self.cache is None:
+            handle = self.storage.read(self.paths.pack(pack_id))
+        else:
+            self.futures[number].result()
+            handle = (self.cache / pack_id).open("rb")
+        self._open[number] = handle
         return handle
+
+    def close(self) -> None:
+        """Close every open pack."""
+        for handle in self._open.values():
+            with contextlib.suppress(OSError):
+                handle.close()
+        self._open.clear()
+
+
+class FetchedTree:
+    """A file list whose content can be read from the pool, chunk by verified chunk."""
+
+    def __init__(self, file_list: Path, packs: _Packs) -> None:
+        """Serve ``file_list``'s content from ``packs``."""
+        self.file_list: Path = file_list
+        self.index: PoolIndex = packs.index
+        self.options: PoolOptions = packs.options
+        self.direct: bool = packs.cache is None
+        """True when blobs are read in place from the storage (no local copy)."""
+        self._packs = packs
 
     def content(self, entry: FileEntry) -> Iterator[bytes]:
         """Yield the plain content of the file ``entry``, chunk by verified chunk."""
@@ -87,7 +135,7 @@ class FetchedTree:
             location = self.index.locations.get(bytes.fromhex(blob_id))
             if location is None:  # pragma: no cover - fetch_tree checked every id
                 raise SnapshotNotFoundError(f"pool content {blob_id} of {entry.path!r} is missing")
-            handle = self._pack(location.pack)
+            handle = self._packs.open(location.pack)
             handle.seek(location.offset)
             data = handle.read(location.length)
             key = (blob_id, location.length, location.plain_length, location.flags)
@@ -132,10 +180,8 @@ class FetchedTree:
         writer.finish()
 
     def close(self) -> None:
-        """Close the cached packs."""
-        for handle in self._open.values():
-            handle.close()
-        self._open.clear()
+        """Close the packs opened so far."""
+        self._packs.close()
 
 
 def _bind(read: Callable[[FileEntry], Iterator[bytes]], entry: FileEntry) -> ContentReader:
@@ -158,6 +204,17 @@ def _needed_packs(file_list: Path, index: PoolIndex, what: str) -> list[int]:
     return list(needed)
 
 
+def _seekable_packs(
+    storage: SnapshotStorage, paths: PoolPaths, index: PoolIndex, first: int
+) -> bool:
+    """Return True if packs can be read in place: the storage's streams are seekable."""
+    try:
+        with storage.read(paths.pack(index.locations.packs[first])) as stream:
+            return bool(stream.seekable())
+    except (SnapshotNotFoundError, OSError, AttributeError, ValueError):
+        return False
+
+
 @contextmanager
 def fetch_tree(
     storage: SnapshotStorage,
@@ -165,36 +222,44 @@ def fetch_tree(
     file_list: Path,
     *,
     what: str = "media file list",
+    prefetch_all: bool = False,
     workers: int = 4,
 ) -> Generator[FetchedTree, None, None]:
-    """Fetch and verify every pack ``file_list`` needs; yield the tree to restore from.
+    """Yield the tree of ``file_list``, its content readable from the pool (see above).
 
-    Raise :class:`SnapshotNotFoundError` for content missing from the pool and
-    :class:`SnapshotIntegrityError` for a corrupt pack, before yielding.
+    Raise :class:`SnapshotNotFoundError` for content missing from the pool before
+    yielding; with ``prefetch_all``, also :class:`SnapshotIntegrityError` for a corrupt
+    pack (otherwise that surfaces while the content is read).
     """
     with file_list.open("rb") as stream:
         header = FileListReader(stream, what).header
     check_pool_matches(header.pool, header.ids, options, what)
     paths = PoolPaths(options.name)
-    with scratch_folder("pool") as scratch:
-        cache = scratch / "packs"
-        cache.mkdir()
-        with PoolLock(storage, paths, "shared", wait=options.lock_wait):
-            exists = read_config(storage, paths) is not None
-            index = load_index(storage, paths, options.codec, scratch) if exists else PoolIndex()
-            needed = _needed_packs(file_list, index, what)
-
-            def fetch(number: int) -> None:
-                pack_id = index.locations.packs[number]
-                record = index.pack_record(pack_id)
-                fetch_pack(storage, paths, options.codec, record, cache / pack_id, pack_id)
-
-            with ThreadPoolExecutor(max(1, workers), thread_name_prefix="snapshot-fetch") as pool:
-                for _ in pool.map(fetch, needed):
-                    pass
-        tree = FetchedTree(file_list, index, cache, options)
+    with (
+        scratch_folder("pool") as scratch,
+        PoolLock(storage, paths, "shared", wait=options.lock_wait),
+        ThreadPoolExecutor(max(1, workers), thread_name_prefix="snapshot-fetch") as pool,
+    ):
+        exists = read_config(storage, paths) is not None
+        index = load_index(storage, paths, options.codec, scratch) if exists else PoolIndex()
+        needed = _needed_packs(file_list, index, what)
+        direct = (
+            not prefetch_all
+            and options.codec.name == "identity"
+            and bool(needed)
+            and _seekable_packs(storage, paths, index, needed[0])
+        )
+        packs = _Packs(storage, paths, options, index, None if direct else scratch / "packs")
+        if packs.cache is not None:
+            packs.cache.mkdir()
+            packs.futures = {number: pool.submit(packs.fetch, number) for number in needed}
+            if prefetch_all:
+                for future in packs.futures.values():
+                    future.result()
+        tree = FetchedTree(file_list, packs)
         try:
             yield tree
         finally:
-            with contextlib.suppress(OSError):
-                tree.close()
+            for future in packs.futures.values():
+                future.cancel()
+            tree.close()
