@@ -15,7 +15,8 @@ over a ``LocalFileSystemBackend``; the media exporter and importer are bound wit
    reporting the peak resident memory above the process's baseline.
 
 ``pip freeze`` (about a second per snapshot, the same for every layout) is run once and
-reused, so the times are those of the media work. Targets (issue 12): unchanged backup
+reused, so the times are those of the media work; dirty pages are flushed (``sync``)
+before each timed step, so no step pays for the previous one's writes. Targets (issue 12): unchanged backup
 <= 0.1x the first's time and <= 1% of its bytes written; the 1%-changed backup writes
 <= 1.2x the changed files' zstd size; pool restore <= 1.2x the tar restore.
 
@@ -115,6 +116,7 @@ def timed_backup(storage: Any, name: str, source: Path, pool: Any) -> tuple[floa
     from django_snapshots.artifacts.media import MediaArtifactExporter
 
     before = tree_size(storage.location)
+    os.sync()
     started = time.perf_counter()
     exporter = MediaArtifactExporter(source)
     bind_artifact(exporter, make_context(storage, name, "directory", exporter, pool=pool))
@@ -128,6 +130,7 @@ def timed_restore(storage: Any, name: str, target: Path, pool: Any) -> float:
     from django_snapshots.artifacts.context import bind_artifact, make_context
     from django_snapshots.artifacts.media import MediaArtifactImporter
 
+    os.sync()
     started = time.perf_counter()
     importer = MediaArtifactImporter(target)
     bind_artifact(importer, make_context(storage, name, "directory", importer, pool=pool))

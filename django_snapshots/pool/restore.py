@@ -19,12 +19,14 @@ content; every chunk is checked against its content id as it is read.
 from __future__ import annotations
 
 import contextlib
+import queue
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Final
+from typing import IO, Final, cast
 
 from django_snapshots.exceptions import (
     SnapshotEncryptionError,
@@ -44,6 +46,8 @@ from django_snapshots.storage.protocols import SnapshotStorage
 __all__ = ["ContentReader", "FetchedTree", "check_pool_matches", "fetch_tree"]
 
 _OPEN_PACKS: Final = 32
+_READ_AHEAD: Final = 8
+"""Chunks (at most a chunk size each) decoded ahead of the writer."""
 
 ContentReader = Callable[[], Iterator[bytes]]
 """Return a fresh iterator over one file's plain content."""
@@ -159,10 +163,65 @@ class FetchedTree:
             if content is not None:
                 yield entry.path, entry.size, content
 
+    def read_ahead(self) -> Iterator[tuple[FileEntry, Iterator[bytes] | None]]:
+        """Yield entries with their content, read and verified by a thread ahead of use.
+
+        Each file's chunk iterator must be consumed before the next entry is asked for.
+        Decoding (reads, zstd, hashing) then overlaps with writing the files.
+        """
+        items: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=_READ_AHEAD)
+        stop = threading.Event()
+
+        def put(item: tuple[str, object]) -> None:
+            while not stop.is_set():
+                with contextlib.suppress(queue.Full):
+                    items.put(item, timeout=0.1)
+                    return
+
+        def produce() -> None:
+            try:
+                for entry, content in self.entries():
+                    put(("entry", entry))
+                    for chunk in content() if content is not None else ():
+                        put(("chunk", chunk))
+                    put(("end", None))
+                put(("done", None))
+            except BaseException as error:  # noqa: BLE001 - re-raised by the consumer
+                put(("error", error))
+
+        def chunks() -> Iterator[bytes]:
+            while True:
+                kind, value = items.get()
+                if kind == "error":
+                    raise cast("BaseException", value)
+                if kind == "end":
+                    return
+                yield cast("bytes", value)
+
+        worker = threading.Thread(target=produce, name="snapshot-read-ahead", daemon=True)
+        worker.start()
+        try:
+            while True:
+                kind, value = items.get()
+                if kind == "error":
+                    raise cast("BaseException", value)
+                if kind == "done":
+                    return
+                entry = cast("FileEntry", value)
+                if entry.kind == "file":
+                    yield entry, chunks()
+                else:
+                    for _ in chunks():
+                        pass
+                    yield entry, None
+        finally:
+            stop.set()
+            worker.join()
+
     def materialize(self, dest: Path) -> None:
         """Create the whole tree inside the empty directory ``dest`` (modes, times, links)."""
         writer = TreeWriter(dest, "media file list entry")
-        for entry, content in self.entries():
+        for entry, content in self.read_ahead():
             parts = tuple(entry.path.split("/"))
             if entry.kind == "dir":
                 mode = entry.mode if entry.mode is not None else 0o755
@@ -172,7 +231,7 @@ class FetchedTree:
             else:
                 assert content is not None
                 mode = entry.mode if entry.mode is not None else 0o644
-                size = writer.file(parts, content(), mode, entry.mtime_ns, entry.path)
+                size = writer.file(parts, content, mode, entry.mtime_ns, entry.path)
                 if size != entry.size:
                     raise SnapshotIntegrityError(
                         f"media file {entry.path!r} has {size} bytes, its entry says {entry.size}"

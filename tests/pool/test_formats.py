@@ -240,3 +240,32 @@ def test_pool_paths_recognise_their_own_objects() -> None:
     assert paths.pack_id(".pool/sha256/packs/ff/" + pack + ".pack") is None
     with pytest.raises(ValueError, match="pool name"):
         PoolPaths("../x")
+
+
+def test_built_in_pool_parts_conform_at_runtime(tmp_path: Path) -> None:
+    """The id schemes, codecs and media sources pass the signature-comparing check."""
+    from django.core.files.storage import InMemoryStorage
+
+    from django_snapshots.artifacts.context import BindableArtifact
+    from django_snapshots.artifacts.media import MediaArtifactExporter, MediaArtifactImporter
+    from django_snapshots.artifacts.media_sources import DirectoryMediaSource, StorageMediaSource
+    from django_snapshots.artifacts.protocols import ArtifactExporter, ArtifactImporter
+    from django_snapshots.conformance import check_conformance
+    from django_snapshots.pool.codec import PoolCodec
+    from django_snapshots.pool.ids import ContentIds
+    from django_snapshots.pool.source import TreeSource
+
+    cases: list[tuple[object, type]] = [
+        (Sha256Ids(), ContentIds),
+        (HmacSha256Ids(b"k" * 16), ContentIds),
+        (IdentityCodec(), PoolCodec),
+        (ZstdCodec(), PoolCodec),
+        (DirectoryMediaSource(tmp_path), TreeSource),
+        (StorageMediaSource(InMemoryStorage()), TreeSource),
+        (MediaArtifactExporter(tmp_path), ArtifactExporter),
+        (MediaArtifactExporter(tmp_path), BindableArtifact),
+        (MediaArtifactImporter(tmp_path), ArtifactImporter),
+        (MediaArtifactImporter(tmp_path), BindableArtifact),
+    ]
+    for obj, protocol in cases:
+        assert check_conformance(obj, protocol) == [], (obj, protocol)

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
+from typing import IO, Any, cast
 
+import pytest
+
+from django_snapshots.exceptions import SnapshotIntegrityError
 from django_snapshots.pool.filelist import FileListReader
 from django_snapshots.pool.layout import PoolPaths
+from django_snapshots.storage.local import LocalFileSystemBackend
 from tests.pool.harness import Harness, make_tree, pool_files, tree_of
 
 TREE: dict[str, bytes | str] = {
@@ -165,3 +171,51 @@ def test_without_a_pool_the_directory_format_keeps_the_tar(tmp_path: Path, local
     assert [record.filename for record in snapshot.artifacts] == ["media.tar.zst"]
     local.restore("plain", tmp_path / "out")
     assert tree_of(tmp_path / "out") == tree_of(source)
+
+
+class _StreamOnly(io.RawIOBase):
+    """A readable, non-seekable view of a stored file (as a network stream is)."""
+
+    def __init__(self, inner: IO[bytes]) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.inner.read(len(memoryview(buffer)))
+        memoryview(buffer)[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self.inner.close()
+        super().close()
+
+
+class _RemoteLike(LocalFileSystemBackend):
+    """A local backend whose reads cannot seek: restores must go through the pack cache."""
+
+    def read(self, path: str) -> IO[bytes]:
+        """Open ``path`` as a non-seekable stream."""
+        return cast("IO[bytes]", _StreamOnly(super().read(path)))
+
+
+def test_non_seekable_storages_restore_through_the_verified_cache(
+    tmp_path: Path, cached_pip: None
+) -> None:
+    """Packs of a storage that cannot seek are downloaded, checked, then read."""
+    harness = Harness(_RemoteLike(tmp_path / "store"))
+    source = make_tree(tmp_path / "media", TREE)
+    harness.backup("s1", source)
+    harness.restore("s1", tmp_path / "out")
+    assert tree_of(tmp_path / "out") == tree_of(source)
+    (pack,) = [p for p in harness.storage.list(".pool/") if p.endswith(".pack")]
+    with harness.storage.read(pack) as stream:
+        data = bytearray(stream.read())
+    data[-20] ^= 1
+    harness.storage.write(pack, io.BytesIO(bytes(data)))
+    target = make_tree(tmp_path / "target", {"keep.txt": b"k"})
+    with pytest.raises(SnapshotIntegrityError, match="is corrupt"):
+        harness.restore("s1", target)
+    assert tree_of(target, modes=False) == {"keep.txt": b"k"}
