@@ -43,6 +43,7 @@ from django_snapshots.pool import (
     TreeSource,
     ZstdCodec,
     check_pool,
+    collect_all_garbage,
     collect_garbage,
     fetch_tree,
     open_previous,
@@ -90,6 +91,7 @@ def pool_functions_are_typed(store: SnapshotStorage, out: IO[bytes]) -> None:
     assert_type(options.name, str)
     assert_type(collect_garbage(store, options, wait=5.0, max_unused=0.1), GarbageReport)
     assert_type(collect_garbage(store).freed, int)
+    assert_type(collect_all_garbage(store, [options, PoolOptions()]), list[GarbageReport])
     assert_type(check_pool(store, options), PoolStatus)
     assert_type(check_pool(store).missing_snapshots, list[str])
     assert_type(verify_pool(store, read_data=True, subset=(1, 10)), PoolVerification)

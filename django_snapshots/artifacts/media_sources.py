@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import IO
 
-from django.core.files.storage import Storage, storages
+from django.core.files.storage import FileSystemStorage, Storage, storages
 
 from django_snapshots.exceptions import SnapshotError, SnapshotNotFoundError
 from django_snapshots.pool.filelist import FileEntry
@@ -32,6 +32,7 @@ from django_snapshots.storage._paths import TEMP_PREFIX
 __all__ = [
     "DirectoryMediaSource",
     "StorageMediaSource",
+    "default_media_storage",
     "resolve_storage",
     "storage_identity",
     "write_source_tar",
@@ -51,6 +52,19 @@ def resolve_storage(storage: Storage | str) -> tuple[Storage, str | None]:
         except Exception as error:  # noqa: BLE001 - Django raises InvalidStorageError
             raise SnapshotNotFoundError(f"no storage {storage!r} in STORAGES: {error}") from None
     return storage, None
+
+
+def default_media_storage() -> str | None:
+    """Return ``"default"`` if ``STORAGES["default"]`` is not a ``FileSystemStorage``, else None.
+
+    The default of ``SNAPSHOTS["MEDIA_STORAGE"]``: media kept in object storage is
+    backed up through the storage; media on local disk through ``MEDIA_ROOT`` (None).
+    """
+    try:
+        default = storages["default"]
+    except Exception:  # noqa: BLE001 - no usable default storage: keep MEDIA_ROOT
+        return None
+    return None if isinstance(default, FileSystemStorage) else "default"
 
 
 def storage_identity(storage: Storage, alias: str | None) -> str:

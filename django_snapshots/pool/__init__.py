@@ -21,15 +21,16 @@ from django_snapshots.pool.check import (
 )
 from django_snapshots.pool.codec import IdentityCodec, PoolCodec, ZstdCodec
 from django_snapshots.pool.filelist import FileEntry, FileListReader, FileListWriter
-from django_snapshots.pool.gc import GarbageReport, collect_garbage
+from django_snapshots.pool.gc import GarbageReport, collect_all_garbage, collect_garbage
 from django_snapshots.pool.ids import ContentIds, Hasher, HmacSha256Ids, Sha256Ids
 from django_snapshots.pool.layout import POOL_FOLDER, list_pools
-from django_snapshots.pool.options import PoolOptions
+from django_snapshots.pool.options import DEFAULT_POOL_OPTIONS, PoolOptions
 from django_snapshots.pool.restore import FetchedTree, fetch_tree
 from django_snapshots.pool.roots import ArtifactFetcher, fetch_plain_artifact, open_previous
 from django_snapshots.pool.source import TreeSource
 
 __all__ = [
+    "DEFAULT_POOL_OPTIONS",
     "POOL_FOLDER",
     "ArtifactFetcher",
     "ContentIds",
@@ -50,6 +51,7 @@ __all__ = [
     "TreeSource",
     "ZstdCodec",
     "check_pool",
+    "collect_all_garbage",
     "collect_garbage",
     "fetch_plain_artifact",
     "fetch_tree",

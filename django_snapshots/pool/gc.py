@@ -23,7 +23,7 @@ the deleted snapshots held (packs partly dead are rewritten, not kept).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -35,9 +35,9 @@ from django_snapshots.pool.index import (
     list_index_files,
     read_local_index,
 )
-from django_snapshots.pool.layout import PoolPaths, read_config
+from django_snapshots.pool.layout import PoolPaths, list_pools, read_config
 from django_snapshots.pool.locks import PoolLock
-from django_snapshots.pool.options import PoolOptions
+from django_snapshots.pool.options import DEFAULT_POOL_OPTIONS, PoolOptions
 from django_snapshots.pool.packs import BlobRecord, PackRecord, fetch_pack, read_pack_header
 from django_snapshots.pool.roots import ArtifactFetcher, ReferenceScan, fetch_plain_artifact
 from django_snapshots.pool.tables import IdSet
@@ -45,7 +45,7 @@ from django_snapshots.pool.writer import PackWriter
 from django_snapshots.scratch import scratch_folder
 from django_snapshots.storage.protocols import SnapshotStorage
 
-__all__ = ["GarbageReport", "collect_garbage"]
+__all__ = ["GarbageReport", "collect_all_garbage", "collect_garbage"]
 
 _COMPACT_AFTER: Final = 32
 """With more index files than this, a collection rewrites them as one even if nothing died."""
@@ -280,3 +280,30 @@ def collect_garbage(
     finally:
         lock.release()
     return report
+
+
+def collect_all_garbage(
+    storage: SnapshotStorage,
+    known: Sequence[PoolOptions] = (DEFAULT_POOL_OPTIONS,),
+    *,
+    fetch: ArtifactFetcher = fetch_plain_artifact,
+    wait: float = 0.0,
+    max_unused: float = 0.0,
+) -> list[GarbageReport]:
+    """Collect every pool in ``storage``; return one report per pool, sorted by name.
+
+    ``known`` are the options this project can open pools with (the configured ones;
+    the plain default is always safe to include). A pool none of them names (written
+    with another key or codec) is reported as skipped, untouched.
+    """
+    by_name = {options.name: options for options in known}
+    reports: list[GarbageReport] = []
+    for name in list_pools(storage):
+        options = by_name.get(name)
+        if options is None:
+            reports.append(GarbageReport(name, skipped="needs the key and codec that wrote it"))
+            continue
+        reports.append(
+            collect_garbage(storage, options, fetch=fetch, wait=wait, max_unused=max_unused)
+        )
+    return reports

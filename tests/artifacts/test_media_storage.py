@@ -253,3 +253,19 @@ def test_a_directory_source_skips_names_that_cannot_be_restored(tmp_path: Path) 
     from django_snapshots.artifacts.media_sources import DirectoryMediaSource
 
     assert [e.path for e in DirectoryMediaSource(tmp_path / "m").walk()] == ["ok.txt"]
+
+
+def test_the_default_media_storage_is_default_unless_it_is_on_disk(settings: Any) -> None:
+    """MEDIA_STORAGE defaults to 'default' only when that storage is not a FileSystemStorage."""
+    from django_snapshots.artifacts.media_sources import default_media_storage
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    }
+    assert default_media_storage() is None
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    }
+    assert default_media_storage() == "default"

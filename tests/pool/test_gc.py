@@ -140,3 +140,20 @@ def test_max_unused_keeps_mostly_live_packs_whole(local: Harness, tmp_path: Path
 def test_a_missing_pool_is_reported_not_raised(local: Harness) -> None:
     """Collecting a pool that was never created does nothing and says so."""
     assert collect_garbage(local.storage).skipped == "the pool does not exist"
+
+
+def test_collect_all_garbage_skips_pools_it_cannot_open(local: Harness, tmp_path: Path) -> None:
+    """Every pool is collected with its known options; a pool of another key is left alone."""
+    from django_snapshots.pool.gc import collect_all_garbage
+    from django_snapshots.pool.ids import HmacSha256Ids
+
+    keyed = PoolOptions(ids=HmacSha256Ids(b"k" * 32))
+    local.backup("plain", make_tree(tmp_path / "m", {"a": b"a"}))
+    Harness(local.storage, keyed).backup("keyed", make_tree(tmp_path / "n", {"b": b"b"}))
+    engine.delete_snapshot("plain", storage=local.storage)
+    engine.delete_snapshot("keyed", storage=local.storage)
+    reports = {report.pool: report for report in collect_all_garbage(local.storage)}
+    assert reports["sha256"].packs_deleted == 1
+    assert reports[keyed.name].skipped == "needs the key and codec that wrote it"
+    (again,) = [r for r in collect_all_garbage(local.storage, [keyed]) if r.pool == keyed.name]
+    assert again.packs_deleted == 1
