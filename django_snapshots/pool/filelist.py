@@ -55,6 +55,11 @@ _KIND_CODES: Final[dict[EntryKind, str]] = {"file": "f", "dir": "d", "link": "l"
 _CODE_KINDS: Final[dict[str, EntryKind]] = {code: kind for kind, code in _KIND_CODES.items()}
 
 
+_encode = json.JSONEncoder(separators=(",", ":")).encode
+_quote = _encode
+_decode = json.JSONDecoder().decode
+
+
 def _normal_path(path: str) -> bool:
     """Return True if ``path`` passes the tar member rule unchanged (the fast, usual case)."""
     if not path or path[0] == "/" or "\\" in path or "\0" in path or ":" in path[:2]:
@@ -85,6 +90,23 @@ class FileEntry:
     """Content ids of the file's chunks, in order."""
     racy: bool = False
     """The mtime was too close to the backup to prove the file unchanged later."""
+
+    def to_line(self) -> bytes:
+        """Return the entry's JSON line (the same object as :meth:`to_json`, built fast)."""
+        parts = ['{"p":', _quote(self.path), ',"k":"', _KIND_CODES[self.kind], '"']
+        if self.kind == "file":
+            parts.append(f',"s":{self.size:d}')
+        for key, value in (("m", self.mode), ("t", self.mtime_ns), ("i", self.inode)):
+            if value is not None:
+                parts.append(f',"{key}":{value:d}')
+        if self.target is not None:
+            parts += [',"l":', _quote(self.target)]
+        if self.kind == "file":
+            parts += [',"c":["', '","'.join(self.ids), '"]'] if self.ids else [',"c":[]']
+        if self.racy:
+            parts.append(',"r":1')
+        parts.append("}\n")
+        return "".join(parts).encode()
 
     def to_json(self) -> dict[str, Any]:
         """Return the entry's JSON object."""
@@ -133,10 +155,6 @@ class FileListHeader:
         }
 
 
-_encode = json.JSONEncoder(separators=(",", ":")).encode
-_decode = json.JSONDecoder().decode
-
-
 def _line(data: dict[str, Any]) -> bytes:
     return _encode(data).encode() + b"\n"
 
@@ -163,7 +181,7 @@ class FileListWriter:
         if entry.kind == "file":
             self.files += 1
             self.bytes += entry.size
-        self._out.write(_line(entry.to_json()))
+        self._out.write(entry.to_line())
 
     def finish(self) -> None:
         """Write the closing line."""

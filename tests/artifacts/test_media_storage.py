@@ -269,3 +269,30 @@ def test_the_default_media_storage_is_default_unless_it_is_on_disk(settings: Any
         "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     }
     assert default_media_storage() == "default"
+
+
+@pytest.mark.parametrize("into", ["directory", "storage"])
+def test_a_0_1_0b1_snapshot_restores_its_media_through_the_engine(
+    tmp_path: Path, cached_pip: None, into: str
+) -> None:
+    """The engine restores 0.1.0b1's media.tar.gz with a bound importer, anywhere."""
+    store = tmp_path / "store"
+    shutil.copytree(FIXTURES / "v010b1-directory-sqlite", store / "old")
+    harness = Harness(make_storage("local", tmp_path))
+    expected = {
+        p.relative_to(EXAMPLE_MEDIA).as_posix(): p.read_bytes()
+        for p in EXAMPLE_MEDIA.rglob("*")
+        if p.is_file()
+    }
+    if into == "storage":
+        target = _fill(InMemoryStorage(), {"stale.txt": b"s"})
+        harness.restore("old", target=target)
+        assert storage_files(target) == expected
+    else:
+        harness.restore("old", tmp_path / "media")
+        restored = {
+            p.relative_to(tmp_path / "media").as_posix(): p.read_bytes()
+            for p in (tmp_path / "media").rglob("*")
+            if p.is_file()
+        }
+        assert restored == expected
