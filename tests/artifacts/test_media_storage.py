@@ -1,7 +1,8 @@
 """Media kept in a Django storage: backed up (tar and pool) and restored through its API.
 
-``MEDIA_STORAGES`` lists the kinds of media storage every test runs on; the S3 fixture
-adds one more kind to :func:`make_media_storage`.
+``MEDIA_STORAGES`` lists the kinds of media storage the parametrized tests run on. To
+add one (the S3 server), append its kind and define a fixture ``media_storages_<kind>``
+returning a callable that makes a new, empty Django ``Storage`` at each call.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import gzip
 import io
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -38,7 +39,7 @@ FILES = {
 
 
 def make_media_storage(kind: str, tmp_path: Path) -> Storage:
-    """Return an empty Django storage of ``kind`` for media."""
+    """Return an empty Django storage of a built-in ``kind`` for media."""
     if kind == "filesystem":
         folder = tmp_path / f"media-{len(list(tmp_path.glob('media-*')))}"
         folder.mkdir()
@@ -49,9 +50,13 @@ def make_media_storage(kind: str, tmp_path: Path) -> Storage:
 
 
 @pytest.fixture(params=MEDIA_STORAGES)
-def media_kind(request: pytest.FixtureRequest) -> str:
-    """Name each media storage kind in turn."""
-    return str(request.param)
+def new_media_storage(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], Storage]:
+    """Return a maker of empty media storages of each kind in turn."""
+    kind = str(request.param)
+    if kind in ("filesystem", "memory"):
+        return lambda: make_media_storage(kind, tmp_path)
+    maker: Callable[[], Storage] = request.getfixturevalue(f"media_storages_{kind}")
+    return maker
 
 
 _S = TypeVar("_S", bound=Storage)
@@ -72,12 +77,12 @@ def harness(tmp_path: Path, cached_pip: None) -> Harness:
 @pytest.mark.parametrize("fmt", ["directory", "archive"])
 @pytest.mark.parametrize("mode", ["replace", "merge"])
 def test_storage_media_round_trips(
-    harness: Harness, tmp_path: Path, media_kind: str, fmt: str, mode: str
+    harness: Harness, new_media_storage: Callable[[], Storage], fmt: str, mode: str
 ) -> None:
     """A storage's files come back exactly (replace) or over the others (merge)."""
-    source = _fill(make_media_storage(media_kind, tmp_path), FILES)
+    source = _fill(new_media_storage(), FILES)
     harness.backup("s1", source=source, fmt="archive" if fmt == "archive" else "directory")
-    target = _fill(make_media_storage(media_kind, tmp_path), {"stale.txt": b"s", "logo.svg": b"x"})
+    target = _fill(new_media_storage(), {"stale.txt": b"s", "logo.svg": b"x"})
     harness.restore("s1", target=target, mode="merge" if mode == "merge" else "replace")
     expected = dict(FILES) if mode == "replace" else {"stale.txt": b"s", **FILES}
     assert storage_files(target) == expected
@@ -131,13 +136,15 @@ def test_a_storage_alias_is_resolved_and_an_unknown_one_named(
         MediaArtifactExporter(storage="nowhere")
 
 
-def test_old_media_tar_gz_restores_into_a_storage(tmp_path: Path, media_kind: str) -> None:
+def test_old_media_tar_gz_restores_into_a_storage(
+    tmp_path: Path, new_media_storage: Callable[[], Storage]
+) -> None:
     """0.1.0b1's media.tar.gz (gunzipped by the engine) restores into a Django storage."""
     plain = tmp_path / "media.tar"
     plain.write_bytes(
         gzip.decompress((FIXTURES / "v010b1-directory-sqlite" / "media.tar.gz").read_bytes())
     )
-    target = _fill(make_media_storage(media_kind, tmp_path), {"stale.txt": b"s"})
+    target = _fill(new_media_storage(), {"stale.txt": b"s"})
     MediaArtifactImporter(storage=target).restore(plain)
     expected = {
         p.relative_to(EXAMPLE_MEDIA).as_posix(): p.read_bytes()

@@ -1,4 +1,9 @@
-"""Fixtures of the pool tests: a snapshot storage of every kind, a fast pip freeze."""
+"""Fixtures of the pool tests: a snapshot storage of every kind, a fast pip freeze.
+
+To run every parametrized pool test on another storage too (the S3 server), append its
+kind to ``STORAGE_KINDS`` in :mod:`tests.pool.harness` and define a fixture named
+``pool_storage_<kind>`` returning an empty ``SnapshotStorage``.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,11 @@ from tests.pool.harness import cached_pip as cached_pip
 @pytest.fixture(params=STORAGE_KINDS)
 def storage(request: pytest.FixtureRequest, tmp_path: Path) -> SnapshotStorage:
     """Return an empty snapshot storage of each kind in turn."""
-    return make_storage(str(request.param), tmp_path)
+    kind = str(request.param)
+    if kind in ("local", "django-fs", "django-memory"):
+        return make_storage(kind, tmp_path)
+    found: SnapshotStorage = request.getfixturevalue(f"pool_storage_{kind.replace('-', '_')}")
+    return found
 
 
 @pytest.fixture

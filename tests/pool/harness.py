@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,7 +35,9 @@ __all__ = [
     "cached_pip",
     "make_storage",
     "make_tree",
+    "pool_bytes",
     "pool_files",
+    "storage_files",
     "tree_of",
 ]
 
@@ -196,9 +198,3 @@ class Harness:
         for name in names:
             engine.delete_snapshot(name, storage=self.storage)
         return collect_garbage(self.storage, self.options)
-
-
-def iter_names(prefix: str, count: int) -> Iterator[str]:
-    """Yield ``prefix-0`` ... ``prefix-<count-1>``."""
-    for number in range(count):
-        yield f"{prefix}-{number}"

@@ -277,7 +277,7 @@ def test_built_in_pool_parts_conform_at_runtime(tmp_path: Path) -> None:
         FileEntry("a", "dir", mode=0o755, mtime_ns=1),
         FileEntry('q"uote\\s/ünï\u2603', "file", 5, 0o600, 2, 3, ids=(ID, ID), racy=True),
         FileEntry("surrogate\udcff", "file", 0),
-        FileEntry("l", "link", target="tar\"get"),
+        FileEntry("l", "link", target='tar"get'),
     ],
 )
 def test_fast_lines_are_the_json_of_the_entry(entry: FileEntry) -> None:
