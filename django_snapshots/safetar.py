@@ -16,13 +16,21 @@ import logging
 import os
 import stat
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import IO, Final
 
 from django_snapshots.exceptions import SnapshotIntegrityError
 
-__all__ = ["CHUNK_SIZE", "extract_tree", "write_tree"]
+__all__ = [
+    "CHUNK_SIZE",
+    "TreeWriter",
+    "extract_tree",
+    "link_target_inside",
+    "tree_path_parts",
+    "walk_tree",
+    "write_tree",
+]
 
 CHUNK_SIZE: Final = 1024 * 1024
 """Bytes copied at a time between a member and its file."""
@@ -41,7 +49,7 @@ def _inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
-def _walk(root: Path) -> Iterator[tuple[Path, PurePosixPath]]:
+def walk_tree(root: Path) -> Iterator[tuple[Path, PurePosixPath]]:
     """Yield ``(path, relative name)`` for everything under ``root``, sorted, top-down."""
     stack: list[tuple[Path, PurePosixPath]] = [(root, PurePosixPath())]
     while stack:
@@ -67,7 +75,7 @@ def _info(name: str, st: os.stat_result) -> tarfile.TarInfo:
     return info
 
 
-def _link_target_inside(path: Path, relative: PurePosixPath, real_root: str) -> str | None:
+def link_target_inside(path: Path, relative: PurePosixPath, real_root: str) -> str | None:
     """Return the link's target if it is relative and stays in the tree, else None."""
     target = os.readlink(path)
     if os.path.isabs(target):
@@ -101,7 +109,7 @@ def write_tree(directory: Path, out: IO[bytes], root_name: str) -> int:
         root_info = _info(root_name, os.stat(real_root))
         root_info.type = tarfile.DIRTYPE
         tar.addfile(root_info)
-        for path, relative in _walk(Path(real_root)):
+        for path, relative in walk_tree(Path(real_root)):
             st = path.lstat()
             name = f"{root_name}/{relative.as_posix()}"
             info = _info(name, st)
@@ -115,7 +123,7 @@ def write_tree(directory: Path, out: IO[bytes], root_name: str) -> int:
                     tar.addfile(info, content)
             elif (
                 stat.S_ISLNK(st.st_mode)
-                and (target := _link_target_inside(path, relative, real_root)) is not None
+                and (target := link_target_inside(path, relative, real_root)) is not None
             ):
                 info.type = tarfile.SYMTYPE
                 info.linkname = target
@@ -129,16 +137,28 @@ def write_tree(directory: Path, out: IO[bytes], root_name: str) -> int:
 # --------------------------------------------------------------------------- reading
 
 
+def tree_path_parts(name: str, what: str = "tar member") -> tuple[str, ...]:
+    """Return the components of the relative ``/``-separated path ``name``, validated.
+
+    Refused, with :class:`~django_snapshots.SnapshotIntegrityError` naming ``what``:
+    absolute names (``/x``, ``\\x``, ``C:x``), ``..``, backslashes and NUL bytes. Empty
+    and ``.`` components are dropped; a name with nothing left is refused too. Tar
+    members, media file lists and storage keys are all checked by this one rule.
+    """
+    if name.startswith(("/", "\\")) or ":" in name[:2]:
+        raise SnapshotIntegrityError(f"{what} {name!r} has an absolute name")
+    parts = tuple(part for part in name.split("/") if part not in ("", "."))
+    if not parts:
+        raise SnapshotIntegrityError(f"{what} {name!r} has an empty name")
+    if ".." in parts or any("\\" in part or "\0" in part for part in parts):
+        raise SnapshotIntegrityError(f"{what} {name!r} leaves the archive root")
+    return parts
+
+
 def _member_parts(member: tarfile.TarInfo, root: str | None) -> tuple[str, ...] | None:
     """Return the member's path below the archive's root, validated, or None for the root."""
     name = member.name
-    if name.startswith(("/", "\\")) or PurePosixPath(name).is_absolute() or ":" in name[:2]:
-        raise SnapshotIntegrityError(f"tar member {name!r} has an absolute name")
-    parts = tuple(part for part in name.split("/") if part not in ("", "."))
-    if not parts:
-        raise SnapshotIntegrityError(f"tar member {name!r} has an empty name")
-    if ".." in parts or any("\\" in part or "\0" in part for part in parts):
-        raise SnapshotIntegrityError(f"tar member {name!r} leaves the archive root")
+    parts = tree_path_parts(name)
     if root is not None:
         if parts[0] != root:
             raise SnapshotIntegrityError(
@@ -148,80 +168,138 @@ def _member_parts(member: tarfile.TarInfo, root: str | None) -> tuple[str, ...] 
     return parts or None
 
 
-def _parent_is_real(dest: Path, parts: tuple[str, ...], name: str, create: bool) -> Path:
-    """Return the path of ``parts`` under ``dest``, checking that no parent is a link.
+class TreeWriter:
+    """Create a tree of files, directories and links inside the empty directory ``dest``.
 
-    Missing parents are created (as directories) if ``create``, else refused.
+    Every entry is created by this object: files with ``O_EXCL | O_NOFOLLOW``, missing
+    parents as real directories, and nothing is ever written through a link or over an
+    existing entry. Links must be relative and lexically inside the tree; once the tree
+    is complete, :meth:`finish` checks that each resolves inside ``dest`` and applies
+    directory modes and times. Problems raise
+    :class:`~django_snapshots.SnapshotIntegrityError` naming ``what`` and the entry.
     """
-    parent = dest
-    for part in parts[:-1]:
-        parent = parent / part
-        try:
-            mode = parent.lstat().st_mode
-        except FileNotFoundError:
-            if not create:
-                missing = "/".join(parts)
+
+    def __init__(self, dest: Path, what: str = "tar member") -> None:
+        """Write into ``dest``; messages call entries ``what`` (``"tar member"``)."""
+        self.dest: Path = dest
+        self.what: str = what
+        self._directories: list[tuple[Path, int, int | None]] = []
+        self._links: list[tuple[Path, str]] = []
+        self._real_dirs: set[tuple[str, ...]] = set()
+
+    def path_of(self, parts: tuple[str, ...], name: str, *, create: bool = True) -> Path:
+        """Return the path of ``parts`` under ``dest``, checking that no parent is a link.
+
+        Missing parents are created (as directories) if ``create``, else refused.
+        Parents already checked are remembered: only this writer creates entries here.
+        """
+        parent = str(self.dest)
+        for depth in range(1, len(parts)):
+            parent = os.path.join(parent, parts[depth - 1])
+            if parts[:depth] in self._real_dirs:
+                continue
+            try:
+                mode = os.lstat(parent).st_mode
+            except FileNotFoundError:
+                if not create:
+                    missing = "/".join(parts)
+                    raise SnapshotIntegrityError(
+                        f"{self.what} {name!r} refers to {missing!r}, which is not in the archive"
+                    ) from None
+                os.mkdir(parent, 0o755)
+                self._real_dirs.add(parts[:depth])
+                continue
+            if not stat.S_ISDIR(mode):
                 raise SnapshotIntegrityError(
-                    f"tar member {name!r} refers to {missing!r}, which is not in the archive"
-                ) from None
-            parent.mkdir(mode=0o755)
-            continue
-        if not stat.S_ISDIR(mode):
-            raise SnapshotIntegrityError(
-                f"tar member {name!r} would be written through a link or file"
-            )
-    return parent / parts[-1]
+                    f"{self.what} {name!r} would be written through a link or file"
+                )
+            self._real_dirs.add(parts[:depth])
+        return Path(parent, parts[-1])
 
-
-def _write_file(path: Path, content: IO[bytes] | None, mode: int, name: str) -> None:
-    """Create the new regular file ``path`` from ``content`` without following links."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    try:
-        fd = os.open(path, flags, 0o600)
-    except FileExistsError:
-        raise SnapshotIntegrityError(f"tar member {name!r} appears twice") from None
-    with os.fdopen(fd, "wb") as handle:
-        while content is not None and (chunk := content.read(CHUNK_SIZE)):
-            handle.write(chunk)
-        os.fchmod(handle.fileno(), mode & _PERMISSIONS)
-
-
-def _extract_member(
-    tar: tarfile.TarFile,
-    member: tarfile.TarInfo,
-    dest: Path,
-    parts: tuple[str, ...],
-    root: str | None,
-    directories: list[tuple[Path, tarfile.TarInfo]],
-    links: list[tuple[Path, str]],
-) -> None:
-    """Materialise one validated member under ``dest``."""
-    name = member.name
-    path = _parent_is_real(dest, parts, name, create=True)
-    if member.isdir():
+    def directory(self, parts: tuple[str, ...], mode: int, mtime_ns: int | None, name: str) -> None:
+        """Create the directory ``parts`` (or accept an existing one) with ``mode`` at the end."""
+        path = self.path_of(parts, name)
         try:
             existing = path.lstat().st_mode
         except FileNotFoundError:
             path.mkdir(mode=0o700)
         else:
             if not stat.S_ISDIR(existing):
-                raise SnapshotIntegrityError(f"tar member {name!r} appears twice")
-        directories.append((path, member))
-    elif member.isreg():
-        _write_file(path, tar.extractfile(member), member.mode, name)
-        os.utime(path, (member.mtime, member.mtime))
-    elif member.issym():
-        target = member.linkname
+                raise SnapshotIntegrityError(f"{self.what} {name!r} appears twice")
+        self._directories.append((path, mode, mtime_ns))
+
+    def file(
+        self,
+        parts: tuple[str, ...],
+        chunks: Iterable[bytes],
+        mode: int,
+        mtime_ns: int | None,
+        name: str,
+    ) -> int:
+        """Create the new regular file ``parts`` from ``chunks``; return its size."""
+        path = self.path_of(parts, name)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        try:
+            fd = os.open(path, flags, 0o600)
+        except FileExistsError:
+            raise SnapshotIntegrityError(f"{self.what} {name!r} appears twice") from None
+        size = 0
+        with os.fdopen(fd, "wb") as handle:
+            for chunk in chunks:
+                handle.write(chunk)
+                size += len(chunk)
+            os.fchmod(handle.fileno(), mode & _PERMISSIONS)
+        if mtime_ns is not None:
+            os.utime(path, ns=(mtime_ns, mtime_ns))
+        return size
+
+    def symlink(self, parts: tuple[str, ...], target: str, name: str) -> None:
+        """Create a relative link ``parts`` -> ``target`` that must stay inside the tree."""
+        path = self.path_of(parts, name)
         if not target or os.path.isabs(target) or target.startswith("\\"):
-            raise SnapshotIntegrityError(f"tar member {name!r} links to an absolute path")
+            raise SnapshotIntegrityError(f"{self.what} {name!r} links to an absolute path")
         lexical = os.path.normpath(os.path.join(*parts[:-1], target) if parts[:-1] else target)
         if lexical == ".." or lexical.startswith(".." + os.sep):
-            raise SnapshotIntegrityError(f"tar member {name!r} links outside the archive root")
+            raise SnapshotIntegrityError(f"{self.what} {name!r} links outside the archive root")
         try:
             os.symlink(target, path)
         except FileExistsError:
-            raise SnapshotIntegrityError(f"tar member {name!r} appears twice") from None
-        links.append((path, name))
+            raise SnapshotIntegrityError(f"{self.what} {name!r} appears twice") from None
+        self._links.append((path, name))
+
+    def finish(self) -> None:
+        """Check every link resolves inside the tree; apply directory modes and times."""
+        real_dest = os.path.realpath(self.dest)
+        for path, name in self._links:
+            if not _inside(os.path.realpath(path), real_dest):
+                raise SnapshotIntegrityError(f"{self.what} {name!r} links outside the archive root")
+        for path, mode, mtime_ns in reversed(self._directories):
+            os.chmod(path, mode & _PERMISSIONS | stat.S_IRWXU)
+            if mtime_ns is not None:
+                os.utime(path, ns=(mtime_ns, mtime_ns))
+
+
+def _chunks(content: IO[bytes] | None) -> Iterator[bytes]:
+    while content is not None and (chunk := content.read(CHUNK_SIZE)):
+        yield chunk
+
+
+def _extract_member(
+    tar: tarfile.TarFile,
+    member: tarfile.TarInfo,
+    writer: TreeWriter,
+    parts: tuple[str, ...],
+    root: str | None,
+) -> None:
+    """Materialise one validated member through ``writer``."""
+    name = member.name
+    mtime_ns = round(member.mtime * 1_000_000_000)
+    if member.isdir():
+        writer.directory(parts, member.mode, mtime_ns, name)
+    elif member.isreg():
+        writer.file(parts, _chunks(tar.extractfile(member)), member.mode, mtime_ns, name)
+    elif member.issym():
+        writer.symlink(parts, member.linkname, name)
     elif member.islnk():
         try:
             source_parts = _member_parts(tarfile.TarInfo(member.linkname), root)
@@ -231,7 +309,7 @@ def _extract_member(
             ) from None
         if source_parts is None:
             raise SnapshotIntegrityError(f"tar member {name!r} hard-links a directory")
-        source = _parent_is_real(dest, source_parts, name, create=False)
+        source = writer.path_of(source_parts, name, create=False)
         try:
             source_mode = source.lstat().st_mode
         except FileNotFoundError:
@@ -243,7 +321,7 @@ def _extract_member(
                 f"tar member {name!r} hard-links {member.linkname!r}, which is not a regular file"
             )
         with source.open("rb") as content:
-            _write_file(path, content, source_mode, name)
+            writer.file(parts, _chunks(content), source_mode, None, name)
     else:
         raise SnapshotIntegrityError(f"tar member {name!r} is a device, FIFO or other special file")
 
@@ -260,8 +338,7 @@ def extract_tree(src: Path, dest: Path) -> None:
     are dropped. On error ``dest`` may hold part of the tree: extract into a
     staging directory.
     """
-    directories: list[tuple[Path, tarfile.TarInfo]] = []
-    links: list[tuple[Path, str]] = []
+    writer = TreeWriter(dest)
     root: str | None = None
     try:
         with tarfile.open(src, mode="r|") as tar:
@@ -277,13 +354,7 @@ def extract_tree(src: Path, dest: Path) -> None:
                 parts = _member_parts(member, root)
                 if parts is None:
                     continue
-                _extract_member(tar, member, dest, parts, root, directories, links)
+                _extract_member(tar, member, writer, parts, root)
     except tarfile.TarError as error:
         raise SnapshotIntegrityError(f"{src.name} is not a readable tar archive: {error}") from None
-    real_dest = os.path.realpath(dest)
-    for path, name in links:
-        if not _inside(os.path.realpath(path), real_dest):
-            raise SnapshotIntegrityError(f"tar member {name!r} links outside the archive root")
-    for path, member in reversed(directories):
-        os.chmod(path, member.mode & _PERMISSIONS | stat.S_IRWXU)
-        os.utime(path, (member.mtime, member.mtime))
+    writer.finish()

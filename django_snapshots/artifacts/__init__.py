@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from django_snapshots.artifacts.context import (
+    ArtifactContext,
+    BindableArtifact,
+    bind_artifact,
+    make_context,
+)
 from django_snapshots.artifacts.database import (
     DatabaseArtifactExporter,
     DatabaseArtifactImporter,
@@ -28,6 +34,8 @@ from django_snapshots.artifacts.media import (
     media_exporters,
     media_importer_factory,
 )
+from django_snapshots.artifacts.media_sources import DirectoryMediaSource, StorageMediaSource
+from django_snapshots.artifacts.media_targets import StorageMediaTarget
 from django_snapshots.artifacts.protocols import (
     AnyArtifactExporter,
     AnyArtifactImporter,
@@ -42,16 +50,19 @@ from django_snapshots.artifacts.protocols import (
 __all__ = [
     "AnyArtifactExporter",
     "AnyArtifactImporter",
+    "ArtifactContext",
     "ArtifactExporter",
     "ArtifactExporterBase",
     "ArtifactImporter",
     "ArtifactImporterBase",
     "AsyncArtifactExporter",
     "AsyncArtifactImporter",
+    "BindableArtifact",
     "DatabaseArtifactExporter",
     "DatabaseArtifactImporter",
     "DirectoryArtifactExporter",
     "DirectoryArtifactImporter",
+    "DirectoryMediaSource",
     "EnvironmentArtifactExporter",
     "EnvironmentArtifactImporter",
     "EnvironmentDiff",
@@ -59,10 +70,14 @@ __all__ = [
     "MediaArtifactImporter",
     "PackageChange",
     "RestoreMode",
+    "StorageMediaSource",
+    "StorageMediaTarget",
+    "bind_artifact",
     "database_exporters",
     "database_importer_factory",
     "diff_environment",
     "environment_importer_factory",
+    "make_context",
     "media_exporters",
     "media_importer_factory",
     "pip_freeze",

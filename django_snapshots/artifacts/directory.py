@@ -140,6 +140,14 @@ class DirectoryArtifactImporter:
 
     def restore(self, src: Path) -> None:
         """Extract the tar ``src`` beside the directory, then swap its entries in."""
+        self.restore_tree(lambda new: extract_tree(src, new))
+
+    def restore_tree(self, populate: Callable[[Path], None]) -> None:
+        """Fill a staging directory beside the target with ``populate``, then swap it in.
+
+        ``populate`` receives an empty directory on the target's filesystem and creates
+        the tree there; if it raises, the target is left untouched.
+        """
         target = Path(os.path.realpath(self.directory))
         target.mkdir(parents=True, exist_ok=True)
         staging = _make_staging(target)
@@ -148,7 +156,7 @@ class DirectoryArtifactImporter:
             new, aside = staging / "new", staging / "old"
             new.mkdir()
             aside.mkdir()
-            extract_tree(src, new)
+            populate(new)
             journal = _Journal(self._rename)
             try:
                 if self.mode == "replace":

@@ -161,3 +161,30 @@ def test_staging_is_a_hidden_sibling_on_the_same_filesystem(tmp_path: Path) -> N
     assert staging.name.startswith(".target.snapshots-restore-")
     assert os.stat(staging.parent).st_dev == os.stat(target).st_dev
     assert not staging.exists()
+
+
+def test_restore_tree_swaps_in_what_populate_builds(tmp_path: Path) -> None:
+    """restore_tree hands an empty staging directory to populate, then swaps it in."""
+    target = _make_tree(tmp_path / "target", CURRENT)
+
+    def populate(new: Path) -> None:
+        assert list(new.iterdir()) == []
+        _make_tree(new, SNAPSHOT)
+
+    DirectoryArtifactImporter(target, "uploads").restore_tree(populate)
+    assert _files(target) == SNAPSHOT
+    assert _leftovers(tmp_path) == []
+
+
+def test_a_failing_populate_touches_nothing(tmp_path: Path) -> None:
+    """If populate raises midway, the target keeps its contents and staging is removed."""
+    target = _make_tree(tmp_path / "target", CURRENT)
+
+    def populate(new: Path) -> None:
+        _make_tree(new, {"half.txt": "half"})
+        raise SnapshotIntegrityError("content check failed")
+
+    with pytest.raises(SnapshotIntegrityError, match="content check failed"):
+        DirectoryArtifactImporter(target, "uploads").restore_tree(populate)
+    assert _files(target) == CURRENT
+    assert _leftovers(tmp_path) == []

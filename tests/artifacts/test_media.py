@@ -78,3 +78,28 @@ def test_unset_media_root_exports_nothing_and_refuses_to_restore(settings: Setti
     assert media_exporters() == []
     with pytest.raises(ImproperlyConfigured, match="MEDIA_ROOT"):
         media_importer_factory()(_record())
+
+
+def test_storage_helpers_build_storage_exporters_and_importers(tmp_path: Path) -> None:
+    """With ``storage`` the helpers back up and restore a Django storage, MEDIA_ROOT or not."""
+    from django.core.files.storage import InMemoryStorage
+
+    media = InMemoryStorage()
+    (exporter,) = media_exporters(storage=media, full=True)
+    assert exporter.directory is None and exporter.full and exporter.storage is media
+    assert exporter.metadata["storage"].startswith("storage:django.core.files.storage")
+    importer = media_importer_factory(storage=media, mode="merge")(_record())
+    assert (importer.directory, importer.storage, importer.mode) == (None, media, "merge")
+
+
+def test_storage_tar_media_restores_into_a_directory(tmp_path: Path) -> None:
+    """A tar of a storage's files (the archive layout) restores into a directory."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import InMemoryStorage
+
+    media = InMemoryStorage()
+    media.save("docs/a.txt", ContentFile(b"a"))
+    archive = tmp_path / "media.tar"
+    MediaArtifactExporter(storage=media).generate(archive)
+    MediaArtifactImporter(tmp_path / "out").restore(archive)
+    assert (tmp_path / "out" / "docs" / "a.txt").read_bytes() == b"a"

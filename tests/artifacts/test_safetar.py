@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from django_snapshots.exceptions import SnapshotIntegrityError
-from django_snapshots.safetar import extract_tree, write_tree
+from django_snapshots.safetar import TreeWriter, extract_tree, tree_path_parts, write_tree
 
 
 def _member(
@@ -305,3 +305,45 @@ def test_missing_directory_archives_as_empty(tmp_path: Path) -> None:
     write_tree(tmp_path / "absent", buffer, "media")
     with tarfile.open(fileobj=io.BytesIO(buffer.getvalue())) as tar:
         assert tar.getnames() == ["media"]
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("/abs", "absolute"),
+        ("\\share\\x", "absolute"),
+        ("C:evil", "absolute"),
+        ("a/../b", "leaves"),
+        ("a\\b", "leaves"),
+        ("a\0b", "leaves"),
+        ("./", "empty"),
+    ],
+)
+def test_tree_path_rule_refuses_unsafe_names(name: str, message: str) -> None:
+    """The one path rule (tar members, file lists, storage keys) refuses escapes."""
+    with pytest.raises(SnapshotIntegrityError, match=message):
+        tree_path_parts(name, "entry")
+
+
+def test_tree_path_rule_drops_empty_and_dot_components() -> None:
+    """Harmless '' and '.' components are dropped from an otherwise safe name."""
+    assert tree_path_parts("./a//b/.") == ("a", "b")
+
+
+def test_tree_writer_creates_files_dirs_and_links_and_refuses_escapes(tmp_path: Path) -> None:
+    """The writer sets modes and times, refuses duplicates, writes through no link."""
+    writer = TreeWriter(tmp_path, "entry")
+    writer.directory(("d",), 0o750, 1_000_000_000_000_000_000, "d")
+    assert writer.file(("d", "f"), [b"ab", b"c"], 0o4755, 5_000_000_000, "d/f") == 3
+    writer.symlink(("l",), "d", "l")
+    with pytest.raises(SnapshotIntegrityError, match="appears twice"):
+        writer.file(("d", "f"), [b""], 0o644, None, "d/f")
+    with pytest.raises(SnapshotIntegrityError, match="through a link"):
+        writer.file(("l", "x"), [b"x"], 0o644, None, "l/x")
+    with pytest.raises(SnapshotIntegrityError, match="outside"):
+        writer.symlink(("up",), "../..", "up")
+    writer.finish()
+    assert (tmp_path / "d" / "f").read_bytes() == b"abc"
+    assert stat.S_IMODE((tmp_path / "d" / "f").stat().st_mode) == 0o755
+    assert (tmp_path / "d" / "f").stat().st_mtime_ns == 5_000_000_000
+    assert stat.S_IMODE((tmp_path / "d").stat().st_mode) == 0o750
