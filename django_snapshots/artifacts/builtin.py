@@ -25,6 +25,8 @@ from django_snapshots.artifacts.environment import (
 )
 from django_snapshots.artifacts.media import (
     MEDIA_ARTIFACT_TYPE,
+    MediaArtifactImporter,
+    configured_media_storage,
     media_exporters,
     media_importer_factory,
 )
@@ -64,12 +66,28 @@ def describe_database(record: ArtifactRecord, importer: AnyArtifactImporter) -> 
 
 
 def describe_media(record: ArtifactRecord, importer: AnyArtifactImporter) -> str:
-    """Describe the media directory a media restore replaces or merges into."""
-    if not isinstance(importer, DirectoryArtifactImporter):
+    """Describe the media directory or storage a media restore replaces or merges into."""
+    if isinstance(importer, MediaArtifactImporter) and importer.storage is not None:
+        storage = importer.storage
+        where = f"media storage {storage!r}" if isinstance(storage, str) else "media storage"
+        mode = importer.mode
+    elif isinstance(importer, (MediaArtifactImporter, DirectoryArtifactImporter)):
+        where, mode = f"media root {importer.directory}", importer.mode
+    else:
         return f"media ({type(importer).__name__})"
-    if importer.mode == "merge":
-        return f"media root {importer.directory} (merged: files absent from the snapshot are kept)"
-    return f"media root {importer.directory} (replaced)"
+    if mode == "merge":
+        return f"{where} (merged: files absent from the snapshot are kept)"
+    return f"{where} (replaced)"
+
+
+def _media_exporters() -> list[AnyArtifactExporter]:
+    """Return the exporters of media as configured (``MEDIA_STORAGE``, else ``MEDIA_ROOT``)."""
+    return list(media_exporters(storage=configured_media_storage()))
+
+
+def _media_importer(record: ArtifactRecord) -> AnyArtifactImporter | None:
+    """Return the importer of a media record into the configured place, replacing."""
+    return media_importer_factory(storage=configured_media_storage())(record)
 
 
 def describe_environment(record: ArtifactRecord, importer: AnyArtifactImporter) -> str:
@@ -89,9 +107,9 @@ def builtin_artifact_types() -> list[ArtifactType]:
     """Return the built-in artifact types with their default exporters and importers.
 
     ``database`` exports every ``DATABASES`` alias with its configured connector and
-    restores each with the recorded one; ``media`` exports ``MEDIA_ROOT`` (nothing if
-    unset) and restores it in replace mode; ``environment`` captures ``pip freeze`` and
-    restores by reporting the difference.
+    restores each with the recorded one; ``media`` exports ``SNAPSHOTS["MEDIA_STORAGE"]``
+    or ``MEDIA_ROOT`` (nothing if neither is set) and restores it in replace mode;
+    ``environment`` captures ``pip freeze`` and restores by reporting the difference.
     """
     return [
         ArtifactType(
@@ -101,7 +119,7 @@ def builtin_artifact_types() -> list[ArtifactType]:
             describe=describe_database,
         ),
         ArtifactType(
-            MEDIA_ARTIFACT_TYPE, media_exporters, media_importer_factory(), describe=describe_media
+            MEDIA_ARTIFACT_TYPE, _media_exporters, _media_importer, describe=describe_media
         ),
         ArtifactType(
             ENVIRONMENT_ARTIFACT_TYPE,

@@ -29,10 +29,11 @@ from django_snapshots.artifacts.directory import DirectoryArtifactImporter, Rest
 from django_snapshots.artifacts.media_sources import (
     DirectoryMediaSource,
     StorageMediaSource,
+    default_media_storage,
     write_source_tar,
 )
 from django_snapshots.artifacts.media_targets import StorageMediaTarget, files_of
-from django_snapshots.exceptions import SnapshotError
+from django_snapshots.exceptions import SnapshotConfigurationError, SnapshotError
 from django_snapshots.manifest import ArtifactRecord
 from django_snapshots.pool.backup import store_tree
 from django_snapshots.pool.filelist import is_file_list
@@ -40,14 +41,18 @@ from django_snapshots.pool.options import PoolOptions
 from django_snapshots.pool.restore import fetch_tree
 from django_snapshots.safetar import extract_tree, write_tree
 from django_snapshots.scratch import scratch_folder
+from django_snapshots.storage.local import LocalFileSystemBackend
+from django_snapshots.storage.protocols import SnapshotStorage
 
 __all__ = [
     "MEDIA_ARTIFACT_TYPE",
     "MediaArtifactExporter",
     "MediaArtifactImporter",
+    "configured_media_storage",
     "media_exporters",
     "media_importer_factory",
     "media_root",
+    "refuse_storage_inside",
 ]
 
 MEDIA_ARTIFACT_TYPE = "media"
@@ -69,6 +74,35 @@ def media_root(override: str | os.PathLike[str] | None = None) -> Path | None:
     return Path(value) if value else None
 
 
+def refuse_storage_inside(storage: SnapshotStorage, directory: Path | None) -> None:
+    """Refuse media in ``directory`` when the snapshot storage lives inside it.
+
+    Backing it up would copy the snapshots into themselves, and a replace restore would
+    delete them; raise :class:`~django_snapshots.SnapshotConfigurationError` instead.
+    """
+    location = getattr(storage, "location", None)
+    if directory is None or not isinstance(storage, LocalFileSystemBackend):
+        return
+    if not isinstance(location, Path):
+        return
+    inside = location.resolve()
+    root = directory.resolve()
+    if inside == root or root in inside.parents:
+        raise SnapshotConfigurationError(
+            f"snapshot storage {str(location)!r} is inside the media directory {str(root)!r}; "
+            "configure SNAPSHOTS['STORAGE'] outside it"
+        )
+
+
+def configured_media_storage() -> str | None:
+    """Return ``SNAPSHOTS["MEDIA_STORAGE"]``, or its default: ``"default"`` when that
+    storage is not on the local file system, else None (``MEDIA_ROOT``)."""
+    from django_snapshots.settings import get_settings
+
+    configured = get_settings().media_storage
+    return configured if configured is not None else default_media_storage()
+
+
 def _required_media_root(override: str | os.PathLike[str] | None) -> Path:
     root = media_root(override)
     if root is None:
@@ -83,8 +117,8 @@ class MediaArtifactExporter:
     size and mtime (pool layout only).
     """
 
-    artifact_type: str
-    """Always ``"media"``."""
+    artifact_type: str = MEDIA_ARTIFACT_TYPE
+    """Always ``"media"`` (also readable on the class, as in 0.1.0b1)."""
     filename: str
     """``media.tar`` until the engine binds a pool, then ``media.files``."""
     metadata: dict[str, Any]
@@ -105,7 +139,6 @@ class MediaArtifactExporter:
         full: bool = False,
     ) -> None:
         """Back up ``storage`` if given, else ``directory`` (default ``MEDIA_ROOT``)."""
-        self.artifact_type = MEDIA_ARTIFACT_TYPE
         self.filename = TAR_FILENAME
         self.storage = storage
         self.full = full
@@ -128,8 +161,14 @@ class MediaArtifactExporter:
             return None
         return self._context.pool
 
+    @property
+    def context(self) -> ArtifactContext | None:
+        """Return the context this artifact was bound with, or None."""
+        return self._context
+
     def bind(self, context: ArtifactContext) -> None:
         """Use the pool for a directory-format snapshot with a pool; the tar otherwise."""
+        refuse_storage_inside(context.storage, self.directory)
         self._context = context
         options = self.pool_options
         if options is None:
@@ -187,8 +226,8 @@ class MediaArtifactExporter:
 class MediaArtifactImporter:
     """Restore media (a tar or a pool file list) into a directory or a Django storage."""
 
-    artifact_type: str
-    """Always ``"media"``."""
+    artifact_type: str = MEDIA_ARTIFACT_TYPE
+    """Always ``"media"`` (also readable on the class, as in 0.1.0b1)."""
     directory: Path | None
     """The directory restored into, or None for a storage."""
     storage: Storage | str | None
@@ -203,14 +242,19 @@ class MediaArtifactImporter:
         storage: Storage | str | None = None,
     ) -> None:
         """Restore into ``storage`` if given, else ``directory`` (default ``MEDIA_ROOT``)."""
-        self.artifact_type = MEDIA_ARTIFACT_TYPE
         self.mode = mode
         self.storage = storage
         self.directory = None if storage is not None else _required_media_root(directory)
         self._context: ArtifactContext | None = None
 
+    @property
+    def context(self) -> ArtifactContext | None:
+        """Return the context this artifact was bound with, or None."""
+        return self._context
+
     def bind(self, context: ArtifactContext) -> None:
         """Keep the context: a pool file list is restored from ``context.storage``."""
+        refuse_storage_inside(context.storage, self.directory)
         self._context = context
 
     def restore(self, src: Path) -> None:

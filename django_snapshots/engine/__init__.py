@@ -18,6 +18,7 @@ from django_snapshots.engine.backup import (
     default_exporters,
 )
 from django_snapshots.engine.catalog import (
+    collect_garbage,
     delete_snapshot,
     get_snapshot,
     list_snapshots,
@@ -50,6 +51,7 @@ __all__ = [
     "VerificationReport",
     "check_database_aliases",
     "check_exporters",
+    "collect_garbage",
     "create_snapshot",
     "default_artifact_names",
     "default_exporters",

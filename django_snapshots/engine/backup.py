@@ -25,6 +25,7 @@ from django_snapshots.artifacts.environment import pip_freeze
 from django_snapshots.artifacts.protocols import AnyArtifactExporter
 from django_snapshots.artifacts.registry import artifact_type, artifact_types
 from django_snapshots.engine.crypto import seal_manifest
+from django_snapshots.engine.pools import bind_all, pool_options
 from django_snapshots.engine.produce import Producer, stored_name
 from django_snapshots.engine.types import ProgressCallback
 from django_snapshots.exceptions import SnapshotConfigurationError, SnapshotExistsError
@@ -123,8 +124,9 @@ def create_snapshot(
         validate_name(name) if name is not None else render_name(settings.snapshot_name, created_at)
     )
     chosen = list(exporters) if exporters is not None else default_exporters()
-    check_exporters(chosen)
     encryption = settings.encryption_backend()
+    bind_all(chosen, store, snapshot_name, chosen_format, pool_options(encryption))
+    check_exporters(chosen)
     with SnapshotLock(store, snapshot_name):
         layout.recover(store, snapshot_name)
         previous = layout.locate(store, snapshot_name)

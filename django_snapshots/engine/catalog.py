@@ -12,16 +12,19 @@ from datetime import datetime, timezone
 from typing import cast
 
 from django_snapshots import layout
+from django_snapshots.engine.pools import collect_pool_garbage
 from django_snapshots.engine.types import SnapshotListing
 from django_snapshots.exceptions import SnapshotIntegrityError, SnapshotNotFoundError
 from django_snapshots.layout import Location
 from django_snapshots.locking import DEFAULT_STALE_AFTER, SnapshotLock, lock_entries
 from django_snapshots.manifest import Snapshot
 from django_snapshots.naming import validate_name
+from django_snapshots.pool.gc import GarbageReport
 from django_snapshots.settings import get_storage
 from django_snapshots.storage.protocols import SnapshotStorage
 
 __all__ = [
+    "collect_garbage",
     "delete_snapshot",
     "get_snapshot",
     "list_snapshots",
@@ -145,10 +148,14 @@ def get_snapshot(name: str | None = None, *, storage: SnapshotStorage | None = N
     return (resolve_newest(store) if name is None else resolve(store, name))[1]
 
 
-def delete_snapshot(name: str, *, storage: SnapshotStorage | None = None) -> None:
+def delete_snapshot(
+    name: str, *, storage: SnapshotStorage | None = None, collect_garbage: bool = True
+) -> None:
     """Delete snapshot ``name`` and every file that belongs to it.
 
     Works on unreadable snapshots and on the leftovers of an interrupted backup too.
+    Then (unless ``collect_garbage`` is false: call :func:`collect_garbage` once after
+    deleting several) the media content only this snapshot used is freed.
     Raise :class:`~django_snapshots.SnapshotNotFoundError` if nothing of that name is
     stored and :class:`~django_snapshots.SnapshotLockedError` while a backup of it runs.
     """
@@ -158,3 +165,14 @@ def delete_snapshot(name: str, *, storage: SnapshotStorage | None = None) -> Non
         raise SnapshotNotFoundError(f"snapshot {name!r} not found")
     with SnapshotLock(store, name):
         layout.delete_files(store, name)
+    if collect_garbage:
+        collect_pool_garbage(store)
+
+
+def collect_garbage(*, storage: SnapshotStorage | None = None) -> list[GarbageReport]:
+    """Free the media-pool content no remaining snapshot references; report per pool.
+
+    Safe while backups run: content a running backup may reference is kept (the report
+    says why nothing was freed) and freed by a later call.
+    """
+    return collect_pool_garbage(storage if storage is not None else get_storage())

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from django_snapshots.engine.pools import pool_findings
 from django_snapshots.locking import DEFAULT_STALE_AFTER, lock_entries
 from django_snapshots.naming import ARCHIVE_SUFFIX, is_valid_name
 from django_snapshots.settings import get_storage
@@ -49,10 +50,12 @@ def storage_findings(*, storage: SnapshotStorage | None = None) -> list[str]:
     """Return one line per piece of debris in storage (empty when it is clean).
 
     Unfinished multipart uploads (on storages that can list them) are reported unless
-    a live backup of their snapshot holds its lock.
+    a live backup of their snapshot holds its lock; so are the media pool's unreferenced,
+    missing and orphan content.
     """
     store = storage if storage is not None else get_storage()
     findings: list[str] = []
     if isinstance(store, MultipartUploadStorage):
         findings.extend(_unfinished_uploads(store, store.incomplete_uploads("")))
+    findings.extend(pool_findings(store))
     return findings

@@ -30,10 +30,12 @@ from django_snapshots.encryption import RestoreSession
 from django_snapshots.engine.catalog import resolve, resolve_newest
 from django_snapshots.engine.crypto import open_restore_session
 from django_snapshots.engine.fetch import fetch_all
+from django_snapshots.engine.pools import bind_all
 from django_snapshots.engine.types import ProgressCallback, report, run_artifact_method
 from django_snapshots.exceptions import SnapshotNotFoundError
 from django_snapshots.layout import Location
 from django_snapshots.manifest import ArtifactRecord, Snapshot
+from django_snapshots.pool.options import DEFAULT_POOL_OPTIONS
 from django_snapshots.scratch import scratch_folder
 from django_snapshots.settings import get_settings, get_storage
 from django_snapshots.storage.protocols import SnapshotStorage
@@ -131,6 +133,13 @@ def prepare_restore(
     location, snapshot = resolve_newest(store) if name is None else resolve(store, name)
     session = open_restore_session(get_settings().encryption_backend(), snapshot)
     selected = _select(snapshot, importers)
+    bind_all(
+        (importer for _, importer in selected),
+        store,
+        snapshot.name,
+        location.format,
+        DEFAULT_POOL_OPTIONS,
+    )
     for _, importer in selected:
         if isinstance(importer, PreflightImporter):
             importer.preflight()

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django_snapshots.engine.catalog import resolve, resolve_newest
 from django_snapshots.engine.crypto import check_authenticity
 from django_snapshots.engine.fetch import check_all
-from django_snapshots.engine.types import ProgressCallback, VerificationReport
+from django_snapshots.engine.pools import verify_pools
+from django_snapshots.engine.types import ArtifactCheck, ProgressCallback, VerificationReport
 from django_snapshots.settings import get_settings, get_storage
 from django_snapshots.storage.protocols import SnapshotStorage
 
@@ -17,6 +18,8 @@ def verify_snapshot(
     *,
     storage: SnapshotStorage | None = None,
     progress: ProgressCallback | None = None,
+    read_data: bool = False,
+    read_data_subset: tuple[int, int] | None = None,
 ) -> VerificationReport:
     """Re-hash every artifact of snapshot ``name`` (default: the newest).
 
@@ -31,4 +34,15 @@ def verify_snapshot(
     store = storage if storage is not None else get_storage()
     location, snapshot = resolve_newest(store) if name is None else resolve(store, name)
     check_authenticity(get_settings().encryption_backend(), snapshot)
-    return VerificationReport(snapshot.name, check_all(store, location, snapshot, progress))
+    checks = check_all(store, location, snapshot, progress)
+    for record in snapshot.artifacts:
+        if record.metadata.get("layout") == "pool":
+            problems = verify_pools(
+                store, snapshot.name, read_data=read_data, subset=read_data_subset
+            )
+            checks.extend(ArtifactCheck(record.filename, False, problem) for problem in problems)
+            if not problems:
+                what = "re-hashed" if read_data else "present with the right sizes"
+                checks.append(ArtifactCheck(record.filename, True, f"pool content {what}"))
+            break
+    return VerificationReport(snapshot.name, checks)

@@ -34,10 +34,15 @@ def test_an_unbound_exporter_writes_the_tar(tmp_path: Path) -> None:
 def test_binding_a_directory_snapshot_selects_the_pool(tmp_path: Path) -> None:
     """bind with the directory format and pool options switches to media.files."""
     store = LocalFileSystemBackend(tmp_path / "store")
-    exporter = MediaArtifactExporter(tmp_path)
+    (tmp_path / "media").mkdir()
+    exporter = MediaArtifactExporter(tmp_path / "media")
     bind_artifact(exporter, ArtifactContext(store, "s", "directory"))
     assert exporter.filename == "media.files"
-    assert exporter.metadata == {"directory": str(tmp_path), "layout": "pool", "pool": "sha256"}
+    assert exporter.metadata == {
+        "directory": str(tmp_path / "media"),
+        "layout": "pool",
+        "pool": "sha256",
+    }
     bind_artifact(exporter, ArtifactContext(store, "s", "archive"))
     assert exporter.filename == "media.tar" and "layout" not in exporter.metadata
     bind_artifact(exporter, ArtifactContext(store, "s", "directory", pool=None))

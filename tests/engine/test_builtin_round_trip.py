@@ -102,9 +102,10 @@ def test_full_round_trip_restores_rows_schema_and_media(
         "environment",
         "media",
     ]
+    media = "media.files.zst" if snapshot_format == "directory" else "media.tar.zst"
     assert {record.filename for record in snapshot.artifacts} >= {
         "default.sql.zst",
-        "media.tar.zst",
+        media,  # the directory format keeps media in the content pool
         "requirements.txt",
     }
     mutate(project)
@@ -190,11 +191,15 @@ def test_0_1_0b1_snapshots_restore(
 def test_our_directory_snapshot_keeps_the_0_1_0b1_layout(
     local_storage: LocalFileSystemBackend, project: Path
 ) -> None:
-    """Our directory snapshots keep 0.1.0b1's layout: name/manifest.json plus one file each."""
+    """Our directory snapshots keep 0.1.0b1's layout: name/manifest.json plus one file each.
+
+    Media is the pool's file list there (its content is in ``.pool/``, which 0.1.0b1
+    never lists).
+    """
     engine.create_snapshot("ours", storage=local_storage)
     root = local_storage.location / "ours"
     names = sorted(path.name for path in root.iterdir())
-    assert names == ["default.sql.zst", "manifest.json", "media.tar.zst", "requirements.txt"]
+    assert names == ["default.sql.zst", "manifest.json", "media.files.zst", "requirements.txt"]
 
 
 class HalfTarImporter(MediaArtifactImporter):

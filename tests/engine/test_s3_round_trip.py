@@ -40,7 +40,8 @@ def _round_trip(storage: SnapshotStorage, media: Path, snapshot_format: Snapshot
     assert database_state() == before_db
     assert tree(media) == before_media
     engine.delete_snapshot("s3", storage=storage)
-    assert storage.list("") == []
+    # Deleting the only snapshot frees all its media content; the pool keeps its config.
+    assert [path for path in storage.list("") if "/packs/" in path or ".pool/" not in path] == []
 
 
 @pytest.mark.parametrize("snapshot_format", ["directory", "archive"])

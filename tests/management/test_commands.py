@@ -44,7 +44,7 @@ def test_backup_chain_then_list_info_verify() -> None:
     assert "name: first" in call("list", "--format", "yaml")
 
     info = call("info", "first")
-    assert "media.tar" in info and "sha256:" in info and "requirements.txt" in info
+    assert "media.files" in info and "sha256:" in info and "requirements.txt" in info
     detail = json.loads(call("info", "first", "--format", "json"))
     assert {a["type"] for a in detail["artifacts"]} == {"media", "environment"}
     assert "intact" in call("verify", "first")

@@ -95,7 +95,7 @@ def main(argv: list[str]) -> int:
         engine.create_snapshot(name, exporters=[exporter], storage=storage)
     else:
         for name in rest:
-            engine.delete_snapshot(name, storage=storage)
+            engine.delete_snapshot(name, storage=storage, collect_garbage=False)
         report = collect_garbage(storage, options)
         print(f"report {report}", flush=True)
     print("done", flush=True)

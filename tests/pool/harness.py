@@ -198,5 +198,5 @@ class Harness:
     def delete(self, *names: str) -> GarbageReport:
         """Delete snapshots (as ``delete`` or ``prune`` does), then collect garbage."""
         for name in names:
-            engine.delete_snapshot(name, storage=self.storage)
+            engine.delete_snapshot(name, storage=self.storage, collect_garbage=False)
         return collect_garbage(self.storage, self.options)

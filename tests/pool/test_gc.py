@@ -129,7 +129,7 @@ def test_max_unused_keeps_mostly_live_packs_whole(local: Harness, tmp_path: Path
     local.backup("s1", source)
     (source / "small.bin").unlink()
     local.backup("s2", source)
-    engine.delete_snapshot("s1", storage=local.storage)
+    engine.delete_snapshot("s1", storage=local.storage, collect_garbage=False)
     before = pool_bytes(local.storage)
     report = collect_garbage(local.storage, PoolOptions(), max_unused=0.05)
     assert report.packs_repacked == 0 and pool_bytes(local.storage) <= before
@@ -150,8 +150,8 @@ def test_collect_all_garbage_skips_pools_it_cannot_open(local: Harness, tmp_path
     keyed = PoolOptions(ids=HmacSha256Ids(b"k" * 32))
     local.backup("plain", make_tree(tmp_path / "m", {"a": b"a"}))
     Harness(local.storage, keyed).backup("keyed", make_tree(tmp_path / "n", {"b": b"b"}))
-    engine.delete_snapshot("plain", storage=local.storage)
-    engine.delete_snapshot("keyed", storage=local.storage)
+    engine.delete_snapshot("plain", storage=local.storage, collect_garbage=False)
+    engine.delete_snapshot("keyed", storage=local.storage, collect_garbage=False)
     reports = {report.pool: report for report in collect_all_garbage(local.storage)}
     assert reports["sha256"].packs_deleted == 1
     assert reports[keyed.name].skipped == "needs the key and codec that wrote it"

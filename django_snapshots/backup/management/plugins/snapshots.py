@@ -115,24 +115,36 @@ def database(
     return list(database_exporters(aliases, connector=connector))
 
 
-@backup.command(help="Archive MEDIA_ROOT (or --media-root).")
+@backup.command(help="Back up MEDIA_ROOT, --media-root or a Django storage (--storage).")
 def media(
     self: CommandSelf,
     media_root_option: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--media-root", help="Directory to archive instead of MEDIA_ROOT."),
+        typer.Option("--media-root", help="Directory to back up instead of MEDIA_ROOT."),
     ] = None,
+    storage: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--storage", help="STORAGES alias whose files to back up."),
+    ] = None,
+    full: Annotated[
+        bool,
+        typer.Option("--full", help="Re-read every file, even those unchanged since the last."),
+    ] = False,
 ) -> list[AnyArtifactExporter]:
-    """Return the media exporter, or nothing when no media root is set."""
-    from django_snapshots.artifacts.media import MediaArtifactExporter, media_root
+    """Return the media exporter, or nothing when there is no media to back up."""
+    from django_snapshots.artifacts.media import configured_media_storage, media_exporters
 
-    root = media_root(media_root_option)
     if media_root_option is not None and not Path(media_root_option).is_dir():
         raise CommandError(f"--media-root {media_root_option!r} is not a directory")
-    if root is None:
+    if storage is not None and storage not in django_settings.STORAGES:
+        known = ", ".join(django_settings.STORAGES)
+        raise CommandError(f"--storage {storage!r} is not a STORAGES alias (configured: {known})")
+    if storage is None and media_root_option is None:
+        storage = configured_media_storage()
+    exporters = media_exporters(media_root_option, storage=storage, full=full)
+    if not exporters:
         self.echo("MEDIA_ROOT is not set; skipping media.", err=True)
-        return []
-    return [MediaArtifactExporter(root)]
+    return list(exporters)
 
 
 @backup.command(help="Record the Python environment (pip freeze).")

@@ -15,9 +15,9 @@ from __future__ import annotations
 from typing import Annotated, Optional
 
 import typer
+from django.conf import settings as django_settings
 from django.core.management import CommandError
 
-from django_snapshots.artifacts.protocols import AnyArtifactImporter
 from django_snapshots.artifacts.registry import ImporterFactory
 from django_snapshots.engine import (
     RestorePlan,
@@ -39,7 +39,6 @@ from django_snapshots.management.cli import (
     report_pip_diff,
 )
 from django_snapshots.management.commands.snapshots import Command
-from django_snapshots.manifest import ArtifactRecord
 from django_snapshots.naming import validate_name
 
 __all__ = ["RestoreSelection", "restore"]
@@ -139,12 +138,18 @@ def database(
     return RestoreSelection("database", database_importer_factory(chosen), noinput=noinput)
 
 
-@restore.command(help="Restore MEDIA_ROOT (or --media-root); replaces unless --merge.")
+@restore.command(
+    help="Restore MEDIA_ROOT, --media-root or a storage (--storage); replaces unless --merge."
+)
 def media(
     self: CommandSelf,
     media_root_option: Annotated[
         Optional[str],  # noqa: UP045
         typer.Option("--media-root", help="Directory to restore into instead of MEDIA_ROOT."),
+    ] = None,
+    storage: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--storage", help="STORAGES alias to restore the files into."),
     ] = None,
     merge: Annotated[
         bool,
@@ -154,17 +159,23 @@ def media(
     ] = False,
     noinput: NoInputOption = False,
 ) -> RestoreSelection:
-    """Select the media artifact, restoring into ``media_root``."""
-    from django_snapshots.artifacts.media import MediaArtifactImporter, media_root
+    """Select the media artifact, restoring into a directory or a storage."""
+    from django_snapshots.artifacts.media import (
+        configured_media_storage,
+        media_importer_factory,
+        media_root,
+    )
 
-    target = media_root(media_root_option)
-    if target is None:
-        raise CommandError("MEDIA_ROOT is not set: pass --media-root")
-
-    def factory(record: ArtifactRecord) -> AnyArtifactImporter:
-        """Return an importer restoring ``record`` into the chosen media root."""
-        return MediaArtifactImporter(target, mode="merge" if merge else "replace")
-
+    if storage is not None and storage not in django_settings.STORAGES:
+        known = ", ".join(django_settings.STORAGES)
+        raise CommandError(f"--storage {storage!r} is not a STORAGES alias (configured: {known})")
+    if storage is None and media_root_option is None:
+        storage = configured_media_storage()
+    if storage is None and media_root(media_root_option) is None:
+        raise CommandError("MEDIA_ROOT is not set: pass --media-root or --storage")
+    factory = media_importer_factory(
+        media_root_option, "merge" if merge else "replace", storage=storage
+    )
     return RestoreSelection("media", factory, noinput=noinput)
 
 

@@ -1,0 +1,1 @@
+"""django-typer plugins of the core app: one module per extended command."""
