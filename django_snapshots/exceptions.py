@@ -14,7 +14,8 @@ failure and lets genuine bugs through::
     ├── SnapshotIntegrityError          a size, checksum or manifest field is wrong
     │   └── SnapshotVersionError        the manifest's format version is unknown
     ├── SnapshotEncryptionError         encryption or decryption failed
-    └── SnapshotConnectorError          a database dump or restore failed
+    ├── SnapshotConnectorError          a database dump or restore failed
+    └── SnapshotRestoreError            a restore failed after it had changed something
 
 Every message is one line that names what went wrong, so a command line can print
 ``str(error)`` and nothing else.
@@ -33,6 +34,7 @@ __all__ = [
     "SnapshotNameError",
     "SnapshotNotFoundError",
     "SnapshotPathError",
+    "SnapshotRestoreError",
     "SnapshotStorageCapabilityError",
     "SnapshotVersionError",
 ]
@@ -90,3 +92,17 @@ class SnapshotEncryptionError(SnapshotError):
 
 class SnapshotConnectorError(SnapshotError):
     """A database connector failed to dump or restore."""
+
+
+class SnapshotRestoreError(SnapshotError):
+    """An importer failed after others had restored; says whether that was put back."""
+
+    def __init__(
+        self, message: str, *, rolled_back: bool, safety_snapshot: str | None = None
+    ) -> None:
+        """Record ``message``, whether the restore was undone, and the safety snapshot."""
+        super().__init__(message)
+        self.rolled_back: bool = rolled_back
+        """True when everything the restore had changed was put back."""
+        self.safety_snapshot: str | None = safety_snapshot
+        """The safety snapshot holding the state from before the restore, if one was taken."""

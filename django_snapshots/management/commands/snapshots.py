@@ -8,27 +8,26 @@ The ``backup`` and ``restore`` groups are added by the ``django_snapshots.backup
 
 from __future__ import annotations
 
-import builtins
-import contextlib
 import importlib
 import json
 import sys
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import timezone
 from types import TracebackType
 from typing import Annotated, Any, Literal, Optional, cast
 
 import typer
 from django.core.management import CommandError
-from django.utils import timezone as django_timezone
 from django_typer.management import TyperCommand, command
 
 from django_snapshots.durations import parse_duration
 from django_snapshots.engine import (
-    SnapshotListing,
+    backup_status,
     delete_snapshot,
     get_snapshot,
     list_snapshots,
+    prune_policy,
+    prune_snapshots,
     verify_snapshot,
 )
 from django_snapshots.management.cli import (
@@ -41,79 +40,18 @@ from django_snapshots.management.cli import (
     report_pip_diff,
     snapshot_errors,
 )
-from django_snapshots.retention import PruneConfig, has_rules, plan_pruning
+from django_snapshots.management.tables import listing_dict, table
+from django_snapshots.management.usage import USAGE_ERRORS, usage_line
+from django_snapshots.retention import PruneConfig, PrunePlan, has_rules
 from django_snapshots.settings import get_settings
 
 __all__ = ["Command", "InfoFormat", "ListFormat"]
-
-_DJANGO_OPTIONS = frozenset(
-    {
-        "--settings",
-        "--pythonpath",
-        "--traceback",
-        "--verbosity",
-        "-v",
-        "--no-color",
-        "--force-color",
-        "--skip-checks",
-    }
-)
-"""Django's own options, which only work straight after ``snapshots``."""
-
 
 ListFormat = Literal["table", "json", "yaml"]
 """Output formats of ``snapshots list``."""
 
 InfoFormat = Literal["table", "json"]
 """Output formats of ``snapshots info``."""
-
-
-def _listing_dict(listing: SnapshotListing) -> dict[str, Any]:
-    """Return the machine-readable form of one listed snapshot."""
-    if listing.snapshot is None:
-        return {"name": listing.name, "format": listing.format, "error": listing.error}
-    return {
-        **listing.snapshot.to_dict(),
-        "format": listing.format,
-        "size": listing.snapshot.size,
-    }
-
-
-def _table(rows: builtins.list[builtins.list[str]], right: set[int]) -> builtins.list[str]:
-    """Return ``rows`` as aligned text lines; columns in ``right`` align right."""
-    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
-    return [
-        "  ".join(
-            cell.rjust(widths[column]) if column in right else cell.ljust(widths[column])
-            for column, cell in enumerate(row)
-        ).rstrip()
-        for row in rows
-    ]
-
-
-def _click_classes(name: str) -> tuple[type[Exception], ...]:
-    """Return click's exception class ``name`` and typer's vendored copy (newer typer)."""
-    found: list[type[Exception]] = []
-    for module in ("typer._click.exceptions", "click.exceptions"):
-        with contextlib.suppress(ImportError, AttributeError):
-            found.append(getattr(importlib.import_module(module), name))
-    return tuple(found)
-
-
-_USAGE_ERRORS = _click_classes("UsageError")
-_NO_SUCH_OPTION = _click_classes("NoSuchOption")
-
-
-def _usage_line(error: Exception) -> str:
-    """Return the one line a usage error prints: what is wrong and, if known, the fix."""
-    option = getattr(error, "option_name", None)
-    if isinstance(error, _NO_SUCH_OPTION) and option in _DJANGO_OPTIONS:
-        return (
-            f"{option} is one of Django's options: put it straight after "
-            f"'snapshots' (manage.py snapshots {option} ... <subcommand> ...)"
-        )
-    format_message = cast("Callable[[], str]", getattr(error, "format_message", error.__str__))
-    return " ".join(format_message().split())
 
 
 class Command(TyperCommand):
@@ -144,9 +82,9 @@ class Command(TyperCommand):
         """Print a command-line usage error as one line instead of a help page."""
         from_cli = getattr(self, "_called_from_command_line", False)
         parent: Any = super()  # django-typer leaves __exit__ untyped
-        if isinstance(exc_val, _USAGE_ERRORS) and from_cli:
+        if isinstance(exc_val, USAGE_ERRORS) and from_cli:
             parent.__exit__(None, None, None)
-            self.stderr.write(f"Error: {_usage_line(exc_val)}")
+            self.stderr.write(f"Error: {usage_line(exc_val)}")
             sys.exit(2)
         return cast("Literal[True] | None", parent.__exit__(exc_type, exc_val, exc_tb))
 
@@ -161,7 +99,7 @@ class Command(TyperCommand):
         """List the snapshots in storage, newest first."""
         listings = list_snapshots()
         if output == "json":
-            self.echo(json.dumps([_listing_dict(item) for item in listings], indent=2))
+            self.echo(json.dumps([listing_dict(item) for item in listings], indent=2))
             return
         if output == "yaml":
             try:
@@ -169,7 +107,7 @@ class Command(TyperCommand):
             except ImportError:
                 raise CommandError("--format yaml needs PyYAML: pip install PyYAML") from None
             dump = cast("Callable[..., str]", yaml.safe_dump)
-            data = json.loads(json.dumps([_listing_dict(item) for item in listings]))
+            data = json.loads(json.dumps([listing_dict(item) for item in listings]))
             self.echo(dump(data, sort_keys=False, allow_unicode=True), nl=False)
             return
         if not listings:
@@ -191,7 +129,7 @@ class Command(TyperCommand):
                     snap.hostname,
                 ]
             )
-        for line in _table(rows, right={3, 4}):
+        for line in table(rows, right={3, 4}):
             self.echo(line)
 
     @command(help="Show a snapshot's manifest: artifacts, checksums and metadata.")
@@ -232,7 +170,7 @@ class Command(TyperCommand):
             )
         self.echo("")
         self.echo(f"Artifacts ({len(snap.artifacts)}):")
-        for line in _table(rows, right={2}):
+        for line in table(rows, right={2}):
             self.echo(line)
 
     @command(help="Delete one snapshot, or every snapshot with --all.")
@@ -318,6 +256,8 @@ class Command(TyperCommand):
         force: ForceOption = False,
     ) -> None:
         """Delete the snapshots that no retention rule keeps."""
+        if duration is not None:
+            _check_duration(duration)
         flags = PruneConfig(
             keep=keep,
             duration=duration,
@@ -326,42 +266,61 @@ class Command(TyperCommand):
             keep_weekly=keep_weekly,
             keep_monthly=keep_monthly,
         )
-        if duration is not None:
-            _check_duration(duration)
-        policy = flags if has_rules(flags) else (get_settings().prune or PruneConfig())
-        if not has_rules(policy):
+        policy = flags if has_rules(flags) else None
+        if not has_rules(prune_policy(policy)):
             self.echo(
-                "No prune policy configured: set SNAPSHOTS['PRUNE'] or pass --keep/--duration/..."
+                "No prune policy configured: set SNAPSHOTS['PRUNE'] or pass --keep/--duration/... "
+                "(only safety snapshots older than SAFETY_KEEP are pruned)"
             )
-            return
-        listings = list_snapshots()
-        plan = plan_pruning(
-            [listing.snapshot for listing in listings if listing.snapshot is not None],
-            policy,
-            datetime.now(timezone.utc),
-            tz=django_timezone.get_current_timezone(),
-        )
-        for listing in listings:
-            if listing.snapshot is None:
-                self.echo(
-                    f"skip    {listing.name}: unreadable ({listing.error}); delete it explicitly"
-                )
+
+        shown: list[bool] = []
+
+        def skip_lines(plan: PrunePlan) -> None:
+            """Say which unreadable snapshots prune leaves alone (once)."""
+            if not shown:
+                shown.append(True)
+                for item in plan.skipped:
+                    self.echo(f"skip    {item.name}: unreadable ({item.reason}); delete it by name")
+
+        def show(plan: PrunePlan) -> None:
+            """List what will be deleted and ask first."""
+            skip_lines(plan)
+            self.echo(f"Will delete {len(plan.pruned)} snapshot(s):")
+            for decision in plan.pruned:
+                self.echo(f"  {decision.name}  ({'; '.join(decision.reasons)})")
+            confirm("Proceed?", assume_yes=force, flag="--force")
+
+        plan = prune_snapshots(policy, dry_run=dry_run, before_delete=show)
+        skip_lines(plan)
         if dry_run:
             for decision in plan.decisions:
                 verb = "keep  " if decision.keep else "delete"
                 self.echo(f"{verb}  {decision.name}  ({'; '.join(decision.reasons)})")
             self.echo(f"Would delete {len(plan.pruned)} snapshot(s).")
-            return
-        if not plan.pruned:
+        elif not plan.pruned:
             self.echo("Nothing to prune.")
-            return
-        self.echo(f"Will delete {len(plan.pruned)} snapshot(s):")
-        for decision in plan.pruned:
-            self.echo(f"  {decision.name}  ({'; '.join(decision.reasons)})")
-        confirm("Proceed?", assume_yes=force, flag="--force")
-        for decision in plan.pruned:
-            delete_snapshot(decision.name)
-        self.echo(f"Pruned {len(plan.pruned)} snapshot(s).")
+        else:
+            self.echo(f"Pruned {len(plan.pruned)} snapshot(s).")
+
+    @command(
+        help="Say whether the newest snapshot is readable and younger than MAX_AGE "
+        "(exit 0 fresh, 1 stale, 2 unreadable)."
+    )
+    def status(
+        self,
+        output: Annotated[
+            InfoFormat,
+            typer.Option("--format", "-f", help="Output format."),
+        ] = "table",
+    ) -> None:
+        """Report the freshness of the newest snapshot, for monitoring probes."""
+        found = backup_status()
+        if output == "json":
+            self.echo(json.dumps(found.to_dict(), indent=2))
+        else:
+            self.echo(f"{found.state}: {found.message}")
+        if found.exit_code:
+            raise CommandError(found.message, returncode=found.exit_code)
 
     @command(
         name="check",
