@@ -85,7 +85,7 @@ def test_round_trip_restores_identical_bytes(
 def test_manifest_records_stored_file_size_checksum_and_codec(
     storage: SnapshotStorage, snapshot_format: SnapshotFormat
 ) -> None:
-    """Each record holds the size and sha256 of the zstd file as stored, its codec and plain size."""
+    """Each record holds the stored zstd file's size and sha256, its codec and plain size."""
     snapshot = engine.create_snapshot(
         "m",
         exporters=[FakeExporter("data.csv", TEXT)],
