@@ -229,7 +229,7 @@ def test_a_corrupt_artifact_leaves_no_safety_snapshot_behind(
     before = state(site)
     stored = local_storage.location / "s" / "media.tar.zst"
     stored.write_bytes(stored.read_bytes()[:-10] + b"0123456789")
-    with pytest.raises(SnapshotIntegrityError, match="media.tar.zst"):
+    with pytest.raises(SnapshotIntegrityError, match=r"media\.tar\.zst"):
         engine.restore_snapshot("s", storage=local_storage)
     assert state(site) == before
     assert [item.name for item in engine.list_snapshots(storage=local_storage)] == ["s"]
