@@ -11,6 +11,11 @@ import pytest
 from django.dispatch import Signal
 
 from django_snapshots import engine, signals
+from django_snapshots.artifacts.registry import (
+    ArtifactType,
+    register_artifact_type,
+    unregister_artifact_type,
+)
 from django_snapshots.exceptions import (
     SnapshotConfigurationError,
     SnapshotIntegrityError,
@@ -19,11 +24,6 @@ from django_snapshots.exceptions import (
 )
 from django_snapshots.manifest import ArtifactRecord, Snapshot
 from django_snapshots.storage.local import LocalFileSystemBackend
-from django_snapshots.artifacts.registry import (
-    ArtifactType,
-    register_artifact_type,
-    unregister_artifact_type,
-)
 from tests.engine.conftest import CollectingImporter, FakeExporter
 
 
