@@ -15,7 +15,7 @@ failure and lets genuine bugs through::
     │   └── SnapshotVersionError        the manifest's format version is unknown
     ├── SnapshotEncryptionError         encryption or decryption failed
     ├── SnapshotConnectorError          a database dump or restore failed
-    └── SnapshotRestoreError            a restore failed after it had changed something
+    └── SnapshotRestoreError            a restore failed part-way, or could not start safely
 
 Every message is one line that names what went wrong, so a command line can print
 ``str(error)`` and nothing else.
@@ -95,7 +95,10 @@ class SnapshotConnectorError(SnapshotError):
 
 
 class SnapshotRestoreError(SnapshotError):
-    """An importer failed after others had restored; says whether that was put back."""
+    """A restore failed part-way (or its safety snapshot could not be taken).
+
+    ``rolled_back`` says whether what it had changed was put back.
+    """
 
     def __init__(
         self, message: str, *, rolled_back: bool, safety_snapshot: str | None = None

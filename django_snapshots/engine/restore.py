@@ -47,6 +47,7 @@ from django_snapshots.engine.space import check_scratch_space
 from django_snapshots.engine.types import ProgressCallback
 from django_snapshots.exceptions import (
     SnapshotEncryptionError,
+    SnapshotError,
     SnapshotNotFoundError,
     SnapshotRestoreError,
 )
@@ -252,7 +253,15 @@ def _fetch_and_save(
             with contextlib.suppress(Exception):
                 delete_snapshot(taking.result().name, storage=plan.storage)
             raise
-        return plain, taking.result()
+        try:
+            return plain, taking.result()
+        except (SnapshotError, OSError) as error:
+            raise SnapshotRestoreError(
+                f"could not take the safety snapshot before restoring {plan.snapshot.name!r}, "
+                f"so nothing was restored: {_one_line(error)} (it can be skipped: "
+                "--no-safety-snapshot)",
+                rolled_back=False,
+            ) from error
 
 
 def _one_line(error: BaseException) -> str:
@@ -286,22 +295,23 @@ def _recover(
     lost = [
         record.filename for record, _ in failure.done if record.filename not in plan.safety.covers
     ]
-    if lost:
-        raise SnapshotRestoreError(
-            f"restore of snapshot {name!r} failed part-way ({why}); {', '.join(lost)} had "
-            f"been restored, and safety snapshot {safety.name!r} cannot put it back (its "
-            "artifact type is not registered)",
-            rolled_back=False,
-            safety_snapshot=safety.name,
-        ) from failure.error
     try:
-        put_back(plan.storage, safety, covered, progress)
+        if covered:
+            put_back(plan.storage, safety, covered, progress)
     except BaseException as error:  # noqa: BLE001 - reported in the error raised below
         cause = error.error if isinstance(error, ImportFailure) else error
         raise SnapshotRestoreError(
             f"restore of snapshot {name!r} failed ({why}), and putting back what it had "
             f"restored failed too ({_one_line(cause)}); safety snapshot {safety.name!r} "
             "holds the state from before: run 'manage.py snapshots undo'",
+            rolled_back=False,
+            safety_snapshot=safety.name,
+        ) from failure.error
+    if lost:
+        raise SnapshotRestoreError(
+            f"restore of snapshot {name!r} failed part-way ({why}); the rest was put back "
+            f"from safety snapshot {safety.name!r}, but not {', '.join(lost)} (its artifact "
+            "type is not registered, so what it overwrote is unknown)",
             rolled_back=False,
             safety_snapshot=safety.name,
         ) from failure.error

@@ -56,6 +56,7 @@ class Flaky:
     """A registered artifact type's file, whose importer fails while ``failing`` is set."""
 
     failing: bool = False
+    export_fails: bool = False
     value: str = "original"
 
 
@@ -71,7 +72,9 @@ class FlakyExporter:
         self.metadata = {}
 
     def generate(self, dest: Path) -> None:
-        """Write the value."""
+        """Write the value, or fail while :attr:`Flaky.export_fails` is set."""
+        if Flaky.export_fails:
+            raise OSError("the flaky exporter could not read its file")
         dest.write_text(Flaky.value)
 
 
@@ -93,7 +96,7 @@ def site(tmp_path: Path, settings: Settings) -> Iterator[Path]:
     media = tmp_path / "media"
     shutil.copytree(EXAMPLE_MEDIA, media)
     settings.MEDIA_ROOT = str(media)
-    Flaky.failing, Flaky.value = False, "original"
+    Flaky.failing, Flaky.export_fails, Flaky.value = False, False, "original"
     register_artifact_type(
         ArtifactType("flaky", lambda: [FlakyExporter()], lambda record: FlakyImporter())
     )
@@ -302,3 +305,18 @@ def test_scratch_check_refuses_with_the_numbers(tmp_path: Path) -> None:
     with pytest.raises(SnapshotConfigurationError, match=r"need .*\(1000000000000000000 bytes\)"):
         check_scratch_space("s", [huge], tmp_path)
     check_scratch_space("s", [], tmp_path)
+
+
+def test_a_safety_snapshot_that_cannot_be_taken_stops_the_restore_untouched(
+    local_storage: LocalFileSystemBackend, site: Path
+) -> None:
+    """If what the restore overwrites cannot be saved, nothing is restored, and it says why."""
+    engine.create_snapshot("s", storage=local_storage)
+    change(site)
+    before = state(site)
+    Flaky.export_fails = True
+    with pytest.raises(SnapshotRestoreError, match="could not take the safety snapshot") as raised:
+        engine.restore_snapshot("s", storage=local_storage)
+    assert "the flaky exporter could not read its file" in str(raised.value)
+    assert state(site) == before
+    assert [item.name for item in engine.list_snapshots(storage=local_storage)] == ["s"]
