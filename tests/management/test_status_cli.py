@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from tests.management.conftest import Project, assert_one_line_failure
 
 FLAKY = "tests.management.flaky_settings"
+PG_ALIAS = "tests.management.pg_alias_settings"
 
 
 @pytest.fixture
@@ -141,3 +143,26 @@ def test_restore_preflight_refuses_without_scratch_space(
     assert_one_line_failure(result, "not enough scratch space to restore snapshot 'big'")
     assert str(tiny_tmp) in result.stderr and "bytes) free" in result.stderr
     assert not (monitored.var / "media" / "big.bin").exists()
+
+
+def test_restore_preflight_refuses_an_older_pg_restore_naming_both_versions(
+    monitored: Project,
+) -> None:
+    """A dump recorded as made by a newer pg_dump is refused, naming both versions."""
+    if shutil.which("pg_restore") is None or shutil.which("psql") is None:
+        pytest.skip("the PostgreSQL client tools are not installed")
+    monitored.snapshots("backup", "--name", "pgdump", "database", check=True)
+    manifest = monitored.storage / "pgdump" / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["artifacts"][0]["metadata"].update(
+        database="pg",
+        connector="django_snapshots.connectors.PostgresConnector",
+        format="custom",
+        pg_dump_version="99.1",
+    )
+    manifest.write_text(json.dumps(data))
+    result = monitored.snapshots(
+        "restore", "--name", "pgdump", "--noinput", settings_module=PG_ALIAS
+    )
+    assert_one_line_failure(result, "cannot restore database alias 'pg'")
+    assert "pg_dump 99.1" in result.stderr and "pg_restore " in result.stderr
