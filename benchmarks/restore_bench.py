@@ -18,7 +18,7 @@ It prints the times, ``restore / sequential`` (the target is at most 0.8) and th
 safety snapshot's cost as ratios to the restore alone: extra time and stored bytes.
 
 Run: ``python benchmarks/restore_bench.py [--dir /tmp/snapshots-bench] [--db-mb 100]
-[--media-mb 100] [--repeat 3]``.
+[--media-mb 100] [--repeat 5]``.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--dir", type=Path, default=Path("/tmp/snapshots-bench"))
     parser.add_argument("--db-mb", type=int, default=100)
     parser.add_argument("--media-mb", type=int, default=100)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     options = parser.parse_args(argv)
 
     sys.path[:0] = [str(HERE), str(ROOT)]
