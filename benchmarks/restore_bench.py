@@ -133,10 +133,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     shutil.rmtree(store, ignore_errors=True)
 
     files = (options.dir / "media-files.txt").read_text().strip()
+    load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
     print(
         f"data: database {(project / 'db.sqlite3').stat().st_size / MB:.0f} MiB, media "
         f"{bench.folder_mb(project / 'media'):.0f} MiB in {files} files; snapshot stored "
-        f"{snapshot.size / MB:.1f} MiB ({plain_mb:.0f} MiB plain); best of {options.repeat}"
+        f"{snapshot.size / MB:.1f} MiB ({plain_mb:.0f} MiB plain); best of {options.repeat}; "
+        f"{os.cpu_count()} CPUs, load average {' '.join(load) or 'unknown'} (other work on the "
+        "machine slows the overlapped case most)"
     )
     print(f"{'case':<62}{'best s':>8}{'median s':>10}")
     for label, key, best in (
