@@ -16,7 +16,8 @@ failure and lets genuine bugs through::
     ├── SnapshotIntegrityError          a size, checksum or manifest field is wrong
     │   └── SnapshotVersionError        the manifest's format version is unknown
     ├── SnapshotEncryptionError         encryption or decryption failed
-    └── SnapshotConnectorError          a database dump or restore failed
+    ├── SnapshotConnectorError          a database dump or restore failed
+    └── SnapshotRestoreError            a restore failed part-way, or could not start safely
 
 Every message is one line that names what went wrong, so a command line can print
 ``str(error)`` and nothing else.
@@ -35,6 +36,7 @@ __all__ = [
     "SnapshotNameError",
     "SnapshotNotFoundError",
     "SnapshotPathError",
+    "SnapshotRestoreError",
     "SnapshotStorageCapabilityError",
     "SnapshotStorageError",
     "SnapshotVersionError",
@@ -100,3 +102,20 @@ class SnapshotEncryptionError(SnapshotError):
 
 class SnapshotConnectorError(SnapshotError):
     """A database connector failed to dump or restore."""
+
+
+class SnapshotRestoreError(SnapshotError):
+    """A restore failed part-way (or its safety snapshot could not be taken).
+
+    ``rolled_back`` says whether what it had changed was put back.
+    """
+
+    def __init__(
+        self, message: str, *, rolled_back: bool, safety_snapshot: str | None = None
+    ) -> None:
+        """Record ``message``, whether the restore was undone, and the safety snapshot."""
+        super().__init__(message)
+        self.rolled_back: bool = rolled_back
+        """True when everything the restore had changed was put back."""
+        self.safety_snapshot: str | None = safety_snapshot
+        """The safety snapshot holding the state from before the restore, if one was taken."""

@@ -14,6 +14,10 @@ configuration can never delete a snapshot.
   (the newest always counts against it);
 - ``keep_daily`` / ``keep_weekly`` / ``keep_monthly``: the newest snapshot of each of
   the most recent N days / ISO weeks / months that have a snapshot.
+
+*Safety snapshots* (taken before a restore, marked ``{"safety": {...}}`` in their
+manifest metadata) stand apart: no rule above sees or counts them, and they are kept
+exactly while younger than ``safety_keep`` (``SNAPSHOTS["SAFETY_KEEP"]``, ``P7D``).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta, timezone, tzinfo
-from typing import Any, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -31,14 +35,29 @@ from django_snapshots.humanize import format_size
 from django_snapshots.manifest import Snapshot
 
 __all__ = [
+    "DEFAULT_SAFETY_KEEP",
+    "SAFETY_KEY",
     "PruneCandidate",
     "PruneConfig",
     "PruneDecision",
     "PrunePlan",
+    "PruneSkip",
     "has_rules",
+    "is_safety_snapshot",
     "plan_pruning",
     "select_for_pruning",
 ]
+
+SAFETY_KEY: Final = "safety"
+"""The manifest ``metadata`` key that marks a safety snapshot (its value is a dict)."""
+
+DEFAULT_SAFETY_KEEP: Final = "P7D"
+"""How long safety snapshots are kept unless ``SNAPSHOTS["SAFETY_KEEP"]`` says otherwise."""
+
+
+def is_safety_snapshot(snapshot: Snapshot) -> bool:
+    """Return True if ``snapshot`` is a safety snapshot taken before a restore."""
+    return isinstance(snapshot.metadata.get(SAFETY_KEY), dict)
 
 
 @dataclass
@@ -154,6 +173,16 @@ class PruneCandidate(NamedTuple):
     """When the snapshot was created (timezone-aware)."""
     size: int
     """Total stored size in bytes."""
+    safety: bool = False
+    """True for a safety snapshot, which only ``safety_keep`` judges."""
+
+
+class PruneSkip(NamedTuple):
+    """A snapshot prune leaves alone because it cannot be read."""
+
+    name: str
+    reason: str
+    """Why it cannot be read."""
 
 
 @dataclass(frozen=True)
@@ -166,13 +195,17 @@ class PruneDecision:
     keep: bool
     reasons: tuple[str, ...] = field(default=())
     """Every rule that keeps the snapshot, or why none did."""
+    safety: bool = False
+    """True for a safety snapshot (judged by ``safety_keep`` alone)."""
 
 
 @dataclass(frozen=True)
 class PrunePlan:
-    """The decision for every snapshot, newest first."""
+    """The decision for every snapshot, newest first, and the unreadable ones left alone."""
 
     decisions: tuple[PruneDecision, ...]
+    skipped: tuple[PruneSkip, ...] = field(default=())
+    """Unreadable snapshots, which prune never deletes (delete them by name)."""
 
     @property
     def kept(self) -> tuple[PruneDecision, ...]:
@@ -221,20 +254,36 @@ def _buckets(
     return kept
 
 
+def _candidate(
+    snapshot: tuple[str, datetime, int] | tuple[str, datetime, int, bool],
+) -> PruneCandidate:
+    """Return ``snapshot`` as a :class:`PruneCandidate` (not a safety one unless it says)."""
+    if len(snapshot) == 4:
+        return PruneCandidate(snapshot[0], snapshot[1], snapshot[2], snapshot[3])
+    return PruneCandidate(snapshot[0], snapshot[1], snapshot[2])
+
+
 def select_for_pruning(
-    snapshots: Iterable[tuple[str, datetime, int]],
+    snapshots: Iterable[tuple[str, datetime, int] | tuple[str, datetime, int, bool]],
     policy: PruneConfig,
     now: datetime,
     *,
     tz: tzinfo = timezone.utc,
+    safety_keep: str | timedelta | None = DEFAULT_SAFETY_KEEP,
 ) -> PrunePlan:
     """Decide which ``snapshots`` ``policy`` keeps at time ``now``.
 
+    Each snapshot is a ``(name, created_at, size)`` tuple, or a :class:`PruneCandidate`
+    whose ``safety`` is True for a safety snapshot: those are kept while younger than
+    ``safety_keep`` (None: forever) and are invisible to every rule of ``policy``.
     ``tz`` is the time zone whose calendar days, weeks and months the
-    ``keep_daily``/``keep_weekly``/``keep_monthly`` rules count.
+    ``keep_daily``/``keep_weekly``/``keep_monthly`` rules count. Raise ``ValueError``
+    if a duration is a string that is not an ISO-8601 duration.
     """
+    candidates = [_candidate(snapshot) for snapshot in snapshots]
+    safety = _judge_safety([item for item in candidates if item.safety], now, safety_keep)
     ordered = sorted(
-        (PruneCandidate(*snapshot) for snapshot in snapshots),
+        (candidate for candidate in candidates if not candidate.safety),
         key=lambda candidate: (candidate.created_at, candidate.name),
         reverse=True,
     )
@@ -295,13 +344,65 @@ def select_for_pruning(
                 reasons=tuple(why) if why else ("no retention rule keeps it",),
             )
         )
-    return PrunePlan(decisions=tuple(decisions))
+    everything = sorted(
+        [*decisions, *safety], key=lambda item: (item.created_at, item.name), reverse=True
+    )
+    return PrunePlan(decisions=tuple(everything))
+
+
+def _judge_safety(
+    candidates: list[PruneCandidate], now: datetime, safety_keep: str | timedelta | None
+) -> list[PruneDecision]:
+    """Keep the safety snapshots younger than ``safety_keep``; prune the older ones."""
+    if safety_keep is None:
+        cutoff, label = None, "forever"
+    elif isinstance(safety_keep, timedelta):
+        cutoff, label = now - safety_keep, format_duration(safety_keep)
+    else:
+        cutoff, label = parse_duration(safety_keep).before(now), safety_keep
+    decisions: list[PruneDecision] = []
+    for candidate in candidates:
+        keep = cutoff is None or candidate.created_at >= cutoff
+        if cutoff is None:
+            reason = "safety snapshot: SAFETY_KEEP is None, kept forever"
+        else:
+            relation = "after" if keep else "before"
+            reason = (
+                f"safety snapshot, SAFETY_KEEP={label}: taken {relation} "
+                f"{cutoff.isoformat(timespec='seconds')}"
+            )
+        decisions.append(
+            PruneDecision(
+                name=candidate.name,
+                created_at=candidate.created_at,
+                size=candidate.size,
+                keep=keep,
+                reasons=(reason,),
+                safety=True,
+            )
+        )
+    return decisions
 
 
 def plan_pruning(
-    snapshots: Iterable[Snapshot], policy: PruneConfig, now: datetime, *, tz: tzinfo = timezone.utc
+    snapshots: Iterable[Snapshot],
+    policy: PruneConfig,
+    now: datetime,
+    *,
+    tz: tzinfo = timezone.utc,
+    safety_keep: str | timedelta | None = DEFAULT_SAFETY_KEEP,
 ) -> PrunePlan:
-    """Return the prune plan of the readable ``snapshots`` under ``policy`` at ``now``."""
+    """Return the prune plan of the readable ``snapshots`` under ``policy`` at ``now``.
+
+    Safety snapshots (:func:`is_safety_snapshot`) are judged by ``safety_keep`` alone.
+    """
     return select_for_pruning(
-        [(snap.name, snap.created_at, snap.size) for snap in snapshots], policy, now, tz=tz
+        [
+            PruneCandidate(snap.name, snap.created_at, snap.size, is_safety_snapshot(snap))
+            for snap in snapshots
+        ],
+        policy,
+        now,
+        tz=tz,
+        safety_keep=safety_keep,
     )

@@ -145,3 +145,70 @@ def test_plain_tuples_are_accepted() -> None:
 def test_empty_input_gives_an_empty_plan() -> None:
     """No snapshots, no decisions."""
     assert select_for_pruning([], PruneConfig(keep=1), NOW).decisions == ()
+
+
+def _with_safety() -> list[PruneCandidate]:
+    """Return five daily snapshots and three safety snapshots taken 1, 6 and 9 days ago."""
+    return [
+        *_daily(5),
+        PruneCandidate("pre-restore-a", NOW - timedelta(days=1, hours=1), 10, True),
+        PruneCandidate("pre-restore-b", NOW - timedelta(days=6), 10, True),
+        PruneCandidate("pre-restore-c", NOW - timedelta(days=9), 10, True),
+    ]
+
+
+def test_safety_snapshots_are_not_counted_by_keep() -> None:
+    """keep=2 keeps the two newest ordinary snapshots, whatever safety snapshots are newer."""
+    newest_safety = PruneCandidate("pre-restore-new", NOW + timedelta(hours=1), 10, True)
+    plan = select_for_pruning([*_with_safety(), newest_safety], PruneConfig(keep=2), NOW)
+    ordinary = [item.name for item in plan.kept if not item.safety]
+    assert ordinary == ["s00", "s01"]
+
+
+def test_safety_snapshots_are_judged_by_safety_keep_alone() -> None:
+    """Safety snapshots younger than SAFETY_KEEP stay and older ones go, whatever keep says."""
+    plan = select_for_pruning(_with_safety(), PruneConfig(keep=100), NOW, safety_keep="P7D")
+    verdict = {item.name: item.keep for item in plan.decisions if item.safety}
+    assert verdict == {"pre-restore-a": True, "pre-restore-b": True, "pre-restore-c": False}
+    assert all("SAFETY_KEEP=P7D" in item.reasons[0] for item in plan.decisions if item.safety)
+
+
+def test_safety_keep_accepts_a_timedelta_and_none() -> None:
+    """SAFETY_KEEP as a timedelta works like its ISO spelling; None keeps safety snapshots."""
+    by_delta = select_for_pruning(_with_safety(), PruneConfig(), NOW, safety_keep=timedelta(days=2))
+    assert [item.name for item in by_delta.pruned] == ["pre-restore-b", "pre-restore-c"]
+    forever = select_for_pruning(_with_safety(), PruneConfig(), NOW, safety_keep=None)
+    assert forever.pruned == ()
+
+
+def test_expired_safety_snapshots_go_even_without_a_policy() -> None:
+    """A policy with no rule keeps every ordinary snapshot but not expired safety snapshots."""
+    plan = select_for_pruning(_with_safety(), PruneConfig(), NOW)
+    assert [item.name for item in plan.pruned] == ["pre-restore-c"]
+
+
+def test_safety_snapshots_use_no_size_budget_and_are_never_the_newest() -> None:
+    """max_size ignores safety snapshots, and the always-kept newest is an ordinary one."""
+    huge = PruneCandidate("pre-restore-huge", NOW + timedelta(hours=1), 10_000, True)
+    plan = select_for_pruning([*_daily(3), huge], PruneConfig(max_size=25), NOW)
+    assert [item.name for item in plan.kept] == ["pre-restore-huge", "s00", "s01"]
+    assert "newest snapshot" in plan.decisions[1].reasons
+
+
+def test_plan_pruning_recognises_safety_snapshots_by_their_metadata() -> None:
+    """plan_pruning treats a manifest with a 'safety' dict in its metadata as a safety snapshot."""
+    from django_snapshots.manifest import Snapshot
+    from django_snapshots.retention import is_safety_snapshot, plan_pruning
+
+    def snap(name: str, age: int, metadata: dict[str, object]) -> Snapshot:
+        return Snapshot(name, NOW - timedelta(days=age), "5.2", "3.11", "host", metadata=metadata)
+
+    safety = snap("pre-restore-x", 1, {"safety": {"restore_of": "s"}})
+    plain = [snap("s", 3, {}), snap("t", 2, {"safety": "not a dict"})]
+    assert is_safety_snapshot(safety) and not any(is_safety_snapshot(item) for item in plain)
+    plan = plan_pruning([safety, *plain], PruneConfig(keep=1), NOW, safety_keep="P2D")
+    assert {item.name: item.keep for item in plan.decisions} == {
+        "pre-restore-x": True,
+        "t": True,
+        "s": False,
+    }

@@ -13,10 +13,11 @@ import contextlib
 import json
 import platform
 import socket
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import django
 
@@ -35,9 +36,16 @@ from django_snapshots.manifest import Snapshot
 from django_snapshots.naming import render_name, validate_name
 from django_snapshots.scratch import scratch_folder
 from django_snapshots.settings import get_settings, get_storage
+from django_snapshots.signals import post_backup, pre_backup, sent_around
 from django_snapshots.storage.protocols import SnapshotStorage
 
-__all__ = ["check_exporters", "create_snapshot", "default_artifact_names", "default_exporters"]
+__all__ = [
+    "check_exporters",
+    "create_snapshot",
+    "default_artifact_names",
+    "default_exporters",
+    "exporters_for",
+]
 
 
 def default_artifact_names() -> list[str]:
@@ -61,9 +69,24 @@ def default_artifact_names() -> list[str]:
 
 def default_exporters() -> list[AnyArtifactExporter]:
     """Return the exporters of the artifact types a bare backup takes."""
+    return exporters_for(None)
+
+
+def exporters_for(names: Sequence[str] | None) -> list[AnyArtifactExporter]:
+    """Return the exporters of the artifact types ``names`` (None: a bare backup's).
+
+    Raise :class:`~django_snapshots.SnapshotConfigurationError` naming an unknown type.
+    """
     registered = artifact_types()
+    chosen = default_artifact_names() if names is None else list(names)
+    unknown = [name for name in chosen if name not in registered]
+    if unknown:
+        raise SnapshotConfigurationError(
+            f"unknown artifact type(s) {', '.join(map(repr, unknown))} "
+            f"(available: {', '.join(registered)})"
+        )
     exporters: list[AnyArtifactExporter] = []
-    for name in default_artifact_names():
+    for name in chosen:
         exporters.extend(registered[name].exporters())
     return exporters
 
@@ -106,26 +129,56 @@ def create_snapshot(
     snapshot_format: SnapshotFormat | None = None,
     storage: SnapshotStorage | None = None,
     progress: ProgressCallback | None = None,
+    metadata: Mapping[str, Any] | None = None,
 ) -> Snapshot:
     """Take a snapshot and return its manifest.
 
     ``name`` defaults to the ``SNAPSHOT_NAME`` template; ``exporters`` to those of
-    ``DEFAULT_ARTIFACTS`` (or every registered artifact type). Raise
+    ``DEFAULT_ARTIFACTS`` (or every registered artifact type). ``metadata`` (JSON-able)
+    is added to ``SNAPSHOTS["METADATA"]`` in the manifest. Raise
     :class:`~django_snapshots.SnapshotExistsError` if ``name`` exists and
     ``overwrite`` is false, and :class:`~django_snapshots.SnapshotLockedError` if
     another backup or delete of ``name`` is running. A failure at any point leaves
-    the previous snapshot of that name as it was.
+    the previous snapshot of that name as it was. Send
+    :data:`~django_snapshots.signals.pre_backup` and ``post_backup`` (also on failure).
     """
     settings = get_settings()
     store = storage if storage is not None else get_storage()
-    chosen_format: SnapshotFormat = snapshot_format or settings.snapshot_format
     created_at = datetime.now(timezone.utc)
     snapshot_name = (
         validate_name(name) if name is not None else render_name(settings.snapshot_name, created_at)
     )
     chosen = list(exporters) if exporters is not None else default_exporters()
+    chosen_format: SnapshotFormat = snapshot_format or settings.snapshot_format
     encryption = settings.encryption_backend()
     bind_all(chosen, store, snapshot_name, chosen_format, pool_options(encryption))
+    artifacts = [exporter.filename for exporter in chosen]
+    outcome: dict[str, Any] = {"snapshot": None}
+    with sent_around(
+        pre_backup, post_backup, outcome, name=snapshot_name, artifacts=artifacts, storage=store
+    ):
+        extra = json.loads(json.dumps(dict(metadata or {})))
+        snapshot = _create(
+            snapshot_name, chosen, overwrite, snapshot_format, store, progress, created_at, extra
+        )
+        outcome["snapshot"] = snapshot
+    return snapshot
+
+
+def _create(
+    snapshot_name: str,
+    chosen: list[AnyArtifactExporter],
+    overwrite: bool,
+    snapshot_format: SnapshotFormat | None,
+    store: SnapshotStorage,
+    progress: ProgressCallback | None,
+    created_at: datetime,
+    extra: dict[str, Any],
+) -> Snapshot:
+    """Take the snapshot :func:`create_snapshot` describes, under the name's lock."""
+    settings = get_settings()
+    chosen_format: SnapshotFormat = snapshot_format or settings.snapshot_format
+    encryption = settings.encryption_backend()
     check_exporters(chosen)
     with SnapshotLock(store, snapshot_name):
         layout.recover(store, snapshot_name)
@@ -159,7 +212,7 @@ def create_snapshot(
                     hostname=socket.gethostname(),
                     encrypted=False,
                     pip=pip if pip is not None else (frozen.result() or pip_freeze()),
-                    metadata=json.loads(json.dumps(settings.metadata)),
+                    metadata={**json.loads(json.dumps(settings.metadata)), **extra},
                     artifacts=[item.record for item in produced],
                 )
                 if session is not None:

@@ -4,6 +4,8 @@
 ``restore``, ``verify`` or ``check`` must never fall back in silence to an older
 snapshot because last night's is broken. An unreadable snapshot's age comes from
 what its manifest still shows; one whose age cannot be told counts as the newest.
+Safety snapshots (taken before a restore) are never "the newest": they hold only what
+a restore overwrote, and putting one back is ``snapshots undo``'s job.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from django_snapshots.locking import DEFAULT_STALE_AFTER, SnapshotLock, lock_ent
 from django_snapshots.manifest import Snapshot
 from django_snapshots.naming import validate_name
 from django_snapshots.pool.gc import GarbageReport
+from django_snapshots.retention import is_safety_snapshot
 from django_snapshots.settings import get_storage
+from django_snapshots.signals import post_delete, sent_around
 from django_snapshots.storage.protocols import SnapshotStorage
 
 __all__ = [
@@ -109,10 +113,16 @@ def list_snapshots(*, storage: SnapshotStorage | None = None) -> list[SnapshotLi
 def newest_listing(listings: list[SnapshotListing]) -> SnapshotListing | None:
     """Return the newest snapshot among ``listings``, readable or not (None if none).
 
-    Leftovers of incomplete backups are not snapshots and never count. An unreadable
-    snapshot whose creation time cannot be told counts as newer than every other.
+    Leftovers of incomplete backups are not snapshots and never count, nor do safety
+    snapshots. An unreadable snapshot whose creation time cannot be told counts as
+    newer than every other.
     """
-    candidates = [item for item in listings if not item.incomplete]
+    candidates = [
+        item
+        for item in listings
+        if not item.incomplete
+        and not (item.snapshot is not None and is_safety_snapshot(item.snapshot))
+    ]
     unknown = [item for item in candidates if item.created_at is None]
     if unknown:
         return unknown[0]
@@ -158,13 +168,15 @@ def delete_snapshot(
     deleting several) the media content only this snapshot used is freed.
     Raise :class:`~django_snapshots.SnapshotNotFoundError` if nothing of that name is
     stored and :class:`~django_snapshots.SnapshotLockedError` while a backup of it runs.
+    Send :data:`~django_snapshots.signals.post_delete` (also on failure).
     """
     store = storage if storage is not None else get_storage()
-    validate_name(name)
-    if not layout.holds_files(store, name):
-        raise SnapshotNotFoundError(f"snapshot {name!r} not found")
-    with SnapshotLock(store, name):
-        layout.delete_files(store, name)
+    with sent_around(None, post_delete, {}, name=name, storage=store):
+        validate_name(name)
+        if not layout.holds_files(store, name):
+            raise SnapshotNotFoundError(f"snapshot {name!r} not found")
+        with SnapshotLock(store, name):
+            layout.delete_files(store, name)
     if collect_garbage:
         collect_pool_garbage(store)
 

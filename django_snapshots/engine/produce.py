@@ -33,10 +33,14 @@ from django_snapshots.streams import (
     compressing_reader,
 )
 
-__all__ = ["MAX_WORKERS", "Produced", "Producer", "Stored", "stored_name"]
+__all__ = ["MAX_WORKERS", "PLAIN_SIZE_KEY", "Produced", "Producer", "Stored", "stored_name"]
 
 MAX_WORKERS: Final = 4
 """Artifacts handled at once; compression and hashing release the GIL."""
+
+PLAIN_SIZE_KEY: Final = "plain_size"
+"""Artifact metadata: the bytes of the plain file the engine compressed (restores check
+there is room for it in scratch)."""
 
 
 @dataclass
@@ -101,11 +105,11 @@ class Producer:
 
     def through_pipe(
         self, exporter: AnyArtifactExporter, plain: Path, codec: Codec | None, stored: str
-    ) -> Stored:
+    ) -> tuple[Stored, int]:
         """Run a sequential exporter into a named pipe while its output is stored.
 
-        Return the stored-file hasher. Whatever fails first is raised once both sides
-        have stopped.
+        Return the stored-file hasher and the plain size. Whatever fails first is raised
+        once both sides have stopped.
         """
         failures: list[BaseException] = []
         with ExportPipe(plain) as pipe:
@@ -133,7 +137,7 @@ class Producer:
             if failures:
                 raise failures[0]
         report(self.progress, "export", stored, counted.size, counted.size)
-        return reader
+        return reader, counted.size
 
     def produce(self, exporter: AnyArtifactExporter) -> Produced:
         """Run one exporter and store its file; return its manifest record."""
@@ -143,7 +147,7 @@ class Producer:
         report(self.progress, "export", stored, 0, None)
         pip: list[str] | None = None
         if _is_sequential(exporter):
-            reader = self.through_pipe(exporter, plain, codec, stored)
+            reader, size = self.through_pipe(exporter, plain, codec, stored)
         else:
             run_artifact_method(exporter.generate, plain)
             size = plain.stat().st_size
@@ -156,6 +160,7 @@ class Producer:
         metadata = dict(exporter.metadata)
         if codec is not None:
             metadata["compression"] = codec
+            metadata[PLAIN_SIZE_KEY] = size
         record = ArtifactRecord(
             type=exporter.artifact_type,
             filename=stored,

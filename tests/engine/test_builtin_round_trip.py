@@ -184,8 +184,11 @@ def test_0_1_0b1_snapshots_restore(
         "Zoë Ångström",
     ]
     assert tree(project) == tree(EXAMPLE_MEDIA)
-    (listing,) = engine.list_snapshots(storage=storage)
+    listing, safety = sorted(
+        engine.list_snapshots(storage=storage), key=lambda item: item.name.startswith("pre-")
+    )
     assert listing.name == name and listing.error is None
+    assert safety.name.startswith("pre-restore-") and safety.error is None
 
 
 def test_our_directory_snapshot_keeps_the_0_1_0b1_layout(

@@ -85,7 +85,7 @@ def test_round_trip_restores_identical_bytes(
 def test_manifest_records_stored_file_size_checksum_and_codec(
     storage: SnapshotStorage, snapshot_format: SnapshotFormat
 ) -> None:
-    """Each record holds the size and sha256 of the zstd file as stored, and its codec."""
+    """Each record holds the stored zstd file's size and sha256, its codec and plain size."""
     snapshot = engine.create_snapshot(
         "m",
         exporters=[FakeExporter("data.csv", TEXT)],
@@ -95,7 +95,7 @@ def test_manifest_records_stored_file_size_checksum_and_codec(
     (record,) = snapshot.artifacts
     stored = stored_bytes(storage, "m", "data.csv.zst")
     assert record.filename == "data.csv.zst"
-    assert record.metadata == {"compression": "zstd"}
+    assert record.metadata == {"compression": "zstd", "plain_size": len(TEXT)}
     assert record.size == len(stored) < len(TEXT)
     assert record.checksum == "sha256:" + hashlib.sha256(stored).hexdigest()
     assert zstandard.ZstdDecompressor().decompressobj().decompress(stored) == TEXT

@@ -48,7 +48,11 @@ def test_sequential_exporter_round_trip_through_a_pipe(
         "s", exporters=[exporter], snapshot_format=snapshot_format, storage=storage
     )
     assert exporter.got_pipe
-    assert snapshot.artifacts[0].metadata == {"written": len(PAYLOAD), "compression": "zstd"}
+    assert snapshot.artifacts[0].metadata == {
+        "written": len(PAYLOAD),
+        "compression": "zstd",
+        "plain_size": len(PAYLOAD),
+    }
     assert restore_fakes(storage, "s") == {"stream.bin.zst": PAYLOAD}
 
 

@@ -21,7 +21,7 @@ from django.core.management import CommandError
 from django_typer.management import TyperCommand, command
 
 from django_snapshots.engine import (
-    SnapshotListing,
+    backup_status,
     get_snapshot,
     list_snapshots,
     verify_snapshot,
@@ -35,7 +35,8 @@ from django_snapshots.management.cli import (
     report_pip_diff,
     snapshot_errors,
 )
-from django_snapshots.management.output import USAGE_ERRORS, format_table, usage_line
+from django_snapshots.management.tables import listing_dict, table
+from django_snapshots.management.usage import USAGE_ERRORS, usage_line
 from django_snapshots.pool.check import parse_subset
 from django_snapshots.settings import get_settings
 
@@ -46,17 +47,6 @@ ListFormat = Literal["table", "json", "yaml"]
 
 InfoFormat = Literal["table", "json"]
 """Output formats of ``snapshots info``."""
-
-
-def _listing_dict(listing: SnapshotListing) -> dict[str, Any]:
-    """Return the machine-readable form of one listed snapshot."""
-    if listing.snapshot is None:
-        return {"name": listing.name, "format": listing.format, "error": listing.error}
-    return {
-        **listing.snapshot.to_dict(),
-        "format": listing.format,
-        "size": listing.snapshot.size,
-    }
 
 
 class Command(TyperCommand):
@@ -104,7 +94,7 @@ class Command(TyperCommand):
         """List the snapshots in storage, newest first."""
         listings = list_snapshots()
         if output == "json":
-            self.echo(json.dumps([_listing_dict(item) for item in listings], indent=2))
+            self.echo(json.dumps([listing_dict(item) for item in listings], indent=2))
             return
         if output == "yaml":
             try:
@@ -112,7 +102,7 @@ class Command(TyperCommand):
             except ImportError:
                 raise CommandError("--format yaml needs PyYAML: pip install PyYAML") from None
             dump = cast("Callable[..., str]", yaml.safe_dump)
-            data = json.loads(json.dumps([_listing_dict(item) for item in listings]))
+            data = json.loads(json.dumps([listing_dict(item) for item in listings]))
             self.echo(dump(data, sort_keys=False, allow_unicode=True), nl=False)
             return
         if not listings:
@@ -134,7 +124,7 @@ class Command(TyperCommand):
                     snap.hostname,
                 ]
             )
-        for line in format_table(rows, right={3, 4}):
+        for line in table(rows, right={3, 4}):
             self.echo(line)
 
     @command(help="Show a snapshot's manifest: artifacts, checksums and metadata.")
@@ -176,8 +166,28 @@ class Command(TyperCommand):
             )
         self.echo("")
         self.echo(f"Artifacts ({len(snap.artifacts)}):")
-        for line in format_table(rows, right={2}):
+        for line in table(rows, right={2}):
             self.echo(line)
+
+    @command(
+        help="Say whether the newest snapshot is readable and younger than MAX_AGE "
+        "(exit 0 fresh, 1 stale, 2 unreadable)."
+    )
+    def status(
+        self,
+        output: Annotated[
+            InfoFormat,
+            typer.Option("--format", "-f", help="Output format."),
+        ] = "table",
+    ) -> None:
+        """Report the freshness of the newest snapshot, for monitoring probes."""
+        found = backup_status()
+        if output == "json":
+            self.echo(json.dumps(found.to_dict(), indent=2))
+        else:
+            self.echo(f"{found.state}: {found.message}")
+        if found.exit_code:
+            raise CommandError(found.message, returncode=found.exit_code)
 
     @command(
         name="check",

@@ -6,15 +6,20 @@ They are added to the command as a django-typer plugin of the core app (register
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Annotated, Optional
 
 import typer
 from django.core.management import CommandError
-from django.utils import timezone as django_timezone
 
 from django_snapshots.durations import parse_duration
-from django_snapshots.engine import collect_garbage, delete_snapshot, get_snapshot, list_snapshots
+from django_snapshots.engine import (
+    collect_garbage,
+    delete_snapshot,
+    get_snapshot,
+    list_snapshots,
+    prune_policy,
+    prune_snapshots,
+)
 from django_snapshots.engine.pools import describe_collection
 from django_snapshots.management.cli import (
     CommandSelf,
@@ -23,8 +28,7 @@ from django_snapshots.management.cli import (
     confirm,
 )
 from django_snapshots.management.commands.snapshots import Command
-from django_snapshots.retention import PruneConfig, has_rules, plan_pruning
-from django_snapshots.settings import get_settings
+from django_snapshots.retention import PruneConfig, PrunePlan, has_rules
 
 __all__ = ["delete", "keygen", "prune"]
 
@@ -116,6 +120,8 @@ def prune(
     force: ForceOption = False,
 ) -> None:
     """Delete the snapshots that no retention rule keeps."""
+    if duration is not None:
+        _check_duration(duration)
     flags = PruneConfig(
         keep=keep,
         duration=duration,
@@ -124,41 +130,42 @@ def prune(
         keep_weekly=keep_weekly,
         keep_monthly=keep_monthly,
     )
-    if duration is not None:
-        _check_duration(duration)
-    policy = flags if has_rules(flags) else (get_settings().prune or PruneConfig())
-    if not has_rules(policy):
+    policy = flags if has_rules(flags) else None
+    if not has_rules(prune_policy(policy)):
         self.echo(
-            "No prune policy configured: set SNAPSHOTS['PRUNE'] or pass --keep/--duration/..."
+            "No prune policy configured: set SNAPSHOTS['PRUNE'] or pass --keep/--duration/... "
+            "(only safety snapshots older than SAFETY_KEEP are pruned)"
         )
-        return
-    listings = list_snapshots()
-    plan = plan_pruning(
-        [listing.snapshot for listing in listings if listing.snapshot is not None],
-        policy,
-        datetime.now(timezone.utc),
-        tz=django_timezone.get_current_timezone(),
-    )
-    for listing in listings:
-        if listing.snapshot is None:
-            self.echo(f"skip    {listing.name}: unreadable ({listing.error}); delete it explicitly")
+
+    shown: list[bool] = []
+
+    def skip_lines(plan: PrunePlan) -> None:
+        """Say which unreadable snapshots prune leaves alone (once)."""
+        if not shown:
+            shown.append(True)
+            for item in plan.skipped:
+                self.echo(f"skip    {item.name}: unreadable ({item.reason}); delete it by name")
+
+    def show(plan: PrunePlan) -> None:
+        """List what will be deleted and ask first."""
+        skip_lines(plan)
+        self.echo(f"Will delete {len(plan.pruned)} snapshot(s):")
+        for decision in plan.pruned:
+            self.echo(f"  {decision.name}  ({'; '.join(decision.reasons)})")
+        confirm("Proceed?", assume_yes=force, flag="--force")
+
+    plan = prune_snapshots(policy, dry_run=dry_run, before_delete=show, collect_garbage=False)
+    skip_lines(plan)
     if dry_run:
         for decision in plan.decisions:
             verb = "keep  " if decision.keep else "delete"
             self.echo(f"{verb}  {decision.name}  ({'; '.join(decision.reasons)})")
         self.echo(f"Would delete {len(plan.pruned)} snapshot(s).")
-        return
-    if not plan.pruned:
+    elif not plan.pruned:
         self.echo("Nothing to prune.")
-        return
-    self.echo(f"Will delete {len(plan.pruned)} snapshot(s):")
-    for decision in plan.pruned:
-        self.echo(f"  {decision.name}  ({'; '.join(decision.reasons)})")
-    confirm("Proceed?", assume_yes=force, flag="--force")
-    for decision in plan.pruned:
-        delete_snapshot(decision.name, collect_garbage=False)
-    self.echo(f"Pruned {len(plan.pruned)} snapshot(s).")
-    _collect_garbage(self)
+    else:
+        self.echo(f"Pruned {len(plan.pruned)} snapshot(s).")
+        _collect_garbage(self)
 
 
 def _collect_garbage(self: CommandSelf) -> None:

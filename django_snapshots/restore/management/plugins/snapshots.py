@@ -8,11 +8,14 @@ resolves "the newest", checks that the snapshot holds what was chosen and descri
 what will be overwritten), shows it, asks for confirmation and carries it out. A bare
 ``restore`` restores every artifact the snapshot holds. The confirmation flag works on
 the group and on every built-in subcommand.
+
+Before anything is overwritten the engine takes a safety snapshot of it
+(``--no-safety-snapshot`` skips that); ``snapshots undo`` puts the last one back.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 from django.conf import settings as django_settings
@@ -23,7 +26,9 @@ from django_snapshots.engine import (
     RestorePlan,
     check_database_aliases,
     execute_restore,
+    execute_undo,
     prepare_restore,
+    prepare_undo,
 )
 from django_snapshots.management.cli import (
     CommandSelf,
@@ -39,9 +44,44 @@ from django_snapshots.management.cli import (
     report_pip_diff,
 )
 from django_snapshots.management.commands.snapshots import Command
+from django_snapshots.manifest import Snapshot
 from django_snapshots.naming import validate_name
+from django_snapshots.signals import post_restore
 
-__all__ = ["RestoreSelection", "restore"]
+__all__ = ["NO_SAFETY_WARNING", "RestoreSelection", "restore", "undo"]
+
+NO_SAFETY_WARNING = (
+    "No safety snapshot (--no-safety-snapshot): 'snapshots undo' cannot take this restore "
+    "back, and if an importer fails after another has finished, what was restored stays."
+)
+"""What a restore without a safety snapshot gives up, as the command line says it."""
+
+NoSafetyOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-safety-snapshot",
+        help="Do not save what the restore overwrites first (no undo, no rollback).",
+    ),
+]
+"""Skip the safety snapshot taken before a restore."""
+
+
+def _run_noting_safety(plan: RestorePlan, progress: bool | None) -> Snapshot | None:
+    """Carry out ``plan`` with progress; return the safety snapshot it took, if any."""
+    taken: list[Snapshot] = []
+
+    def remember(sender: object, safety_snapshot: Snapshot | None = None, **_: Any) -> None:
+        """Keep the safety snapshot the engine reports."""
+        if safety_snapshot is not None:
+            taken.append(safety_snapshot)
+
+    post_restore.connect(remember, weak=False)
+    try:
+        with progress_display(progress) as callback:
+            execute_restore(plan, progress=callback)
+    finally:
+        post_restore.disconnect(remember)
+    return taken[0] if taken else None
 
 
 @Command.group(
@@ -65,6 +105,7 @@ def restore(
     ] = None,
     noinput: NoInputOption = False,
     progress: ProgressOption = None,
+    no_safety_snapshot: NoSafetyOption = False,
 ) -> None:
     """Check the options before any subcommand runs."""
     if name is not None:
@@ -91,6 +132,7 @@ def _run_restore(
     name: str | None = None,
     noinput: bool = False,
     progress: bool | None = None,
+    no_safety_snapshot: bool = False,
 ) -> None:
     """Show what will be overwritten, confirm, and restore the chosen artifacts."""
     selections: list[RestoreSelection] = []
@@ -103,7 +145,7 @@ def _run_restore(
         if selections
         else None
     )
-    plan = prepare_restore(name, importers=importers)
+    plan = prepare_restore(name, importers=importers, safety_snapshot=not no_safety_snapshot)
     for selection in selections:
         if selection.check is not None:
             selection.check(plan.snapshot)
@@ -118,11 +160,50 @@ def _run_restore(
     )
     for line in _confirmation_lines(plan, selections):
         self.echo(f"  - {line}")
+    if plan.safety is None:
+        self.echo(NO_SAFETY_WARNING)
+    elif plan.safety.exporters:
+        self.echo("A safety snapshot of all this is taken first ('snapshots undo' puts it back).")
+    if plan.safety is not None and plan.safety.uncovered:
+        self.echo(f"The safety snapshot cannot save: {', '.join(plan.safety.uncovered)}.")
     assume_yes = noinput or any(selection.noinput for selection in selections)
     confirm("Proceed with the restore?", assume_yes=assume_yes)
-    with progress_display(progress) as callback:
-        execute_restore(plan, progress=callback)
+    safety = _run_noting_safety(plan, progress)
     self.echo(f"Restored snapshot {snapshot.name!r}.")
+    if safety is not None:
+        self.echo(f"Safety snapshot {safety.name!r} holds what was there before.")
+
+
+@Command.command(
+    help="Put back what the last restore overwrote (its safety snapshot), or --name one."
+)
+def undo(
+    self: CommandSelf,
+    name: Annotated[
+        Optional[str],  # noqa: UP045 - typer reads the annotation at runtime
+        typer.Option(
+            "--name",
+            help="Safety snapshot to put back (default: the last restore's).",
+            autocompletion=complete_snapshot_names,
+        ),
+    ] = None,
+    noinput: NoInputOption = False,
+    progress: ProgressOption = None,
+) -> None:
+    """Show which restore is undone and what is overwritten, confirm, and put it back."""
+    if name is not None:
+        validate_name(name)
+    plan = prepare_undo(name)
+    safety = plan.safety_snapshot
+    self.echo(
+        f"Undoing {plan.describe()}: putting back safety snapshot {safety.name!r}. This overwrites:"
+    )
+    for line in plan.restore.overwrites:
+        self.echo(f"  - {line}")
+    confirm("Proceed with the undo?", assume_yes=noinput)
+    with progress_display(progress) as callback:
+        execute_undo(plan, progress=callback)
+    self.echo(f"Undid {plan.describe()} (put back safety snapshot {safety.name!r}).")
 
 
 @restore.command(help="Restore databases (default: every alias in the snapshot).")

@@ -1,4 +1,9 @@
-"""How the ``snapshots`` command prints: aligned tables and one-line usage errors."""
+"""Command-line usage errors as one line: what is wrong and, where known, the fix.
+
+Click prints a usage error with a help box; the ``snapshots`` command prints
+:func:`usage_line` instead. Django's own options only work straight after
+``snapshots``, so a misplaced one says where it goes.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import importlib
 from collections.abc import Callable
 from typing import cast
 
-__all__ = ["USAGE_ERRORS", "format_table", "usage_line"]
+__all__ = ["USAGE_ERRORS", "usage_line"]
 
 _DJANGO_OPTIONS = frozenset(
     {
@@ -22,18 +27,6 @@ _DJANGO_OPTIONS = frozenset(
     }
 )
 """Django's own options, which only work straight after ``snapshots``."""
-
-
-def format_table(rows: list[list[str]], right: set[int]) -> list[str]:
-    """Return ``rows`` as aligned text lines; columns in ``right`` align right."""
-    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
-    return [
-        "  ".join(
-            cell.rjust(widths[column]) if column in right else cell.ljust(widths[column])
-            for column, cell in enumerate(row)
-        ).rstrip()
-        for row in rows
-    ]
 
 
 def _click_classes(name: str) -> tuple[type[Exception], ...]:
