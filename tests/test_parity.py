@@ -438,10 +438,6 @@ def test_builtins_carry_artifact_type_as_a_plain_class_attribute(cls: type, expe
     assert _plain_class_attribute(cls, "artifact_type") == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="artifacts/media.py (another area) sets artifact_type only on instances",
-)
 @pytest.mark.parametrize("cls", [MediaArtifactExporter, MediaArtifactImporter])
 def test_media_classes_carry_artifact_type_as_a_class_attribute(cls: type) -> None:
     """MediaArtifactImporter.artifact_type reads "media" on the class, as in 0.1.0b1."""

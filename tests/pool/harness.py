@@ -191,8 +191,12 @@ class Harness:
         importer = MediaArtifactImporter(directory, mode, storage=target)
         fmt: ContextFormat = "directory"
         bind_artifact(importer, make_context(self.storage, name, fmt, importer, pool=self.options))
+        # No safety snapshot: these tests count the snapshots and content they made.
         engine.restore_snapshot(
-            name, importers={"media": lambda record: importer}, storage=self.storage
+            name,
+            importers={"media": lambda record: importer},
+            storage=self.storage,
+            safety_snapshot=False,
         )
 
     def delete(self, *names: str) -> GarbageReport:
