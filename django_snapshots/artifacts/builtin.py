@@ -14,6 +14,8 @@ from django.conf import settings
 
 from django_snapshots.artifacts.database import (
     DATABASE_ARTIFACT_TYPE,
+    DatabaseArtifactExporter,
+    DatabaseArtifactImporter,
     database_exporters,
     database_importer_factory,
 )
@@ -25,6 +27,7 @@ from django_snapshots.artifacts.environment import (
 )
 from django_snapshots.artifacts.media import (
     MEDIA_ARTIFACT_TYPE,
+    MediaArtifactExporter,
     MediaArtifactImporter,
     configured_media_storage,
     media_exporters,
@@ -36,10 +39,13 @@ from django_snapshots.manifest import ArtifactRecord
 
 __all__ = [
     "builtin_artifact_types",
+    "capture_database",
+    "capture_media",
     "describe_database",
     "describe_database_alias",
     "describe_environment",
     "describe_media",
+    "put_back_media",
     "read_pip_lines",
     "register_builtin_artifact_types",
 ]
@@ -103,6 +109,35 @@ def read_pip_lines(plain: Path) -> list[str] | None:
     return [line for line in text.splitlines() if line.strip()]
 
 
+def capture_database(
+    record: ArtifactRecord, importer: AnyArtifactImporter
+) -> list[AnyArtifactExporter]:
+    """Return the exporter saving the alias a database restore overwrites."""
+    if isinstance(importer, DatabaseArtifactImporter):
+        return [DatabaseArtifactExporter(importer.db_alias)]
+    return list(database_exporters([str(record.metadata.get("database", "default"))]))
+
+
+def capture_media(
+    record: ArtifactRecord, importer: AnyArtifactImporter
+) -> list[AnyArtifactExporter]:
+    """Return the exporter saving the very directory or storage a media restore replaces."""
+    if isinstance(importer, MediaArtifactImporter):
+        return [MediaArtifactExporter(importer.directory, storage=importer.storage)]
+    return _media_exporters()
+
+
+def put_back_media(record: ArtifactRecord) -> AnyArtifactImporter | None:
+    """Return the importer putting saved media back where it was taken, replacing."""
+    storage = record.metadata.get("storage")
+    if isinstance(storage, str) and not storage.startswith("storage:"):
+        return MediaArtifactImporter(storage=storage)
+    directory = record.metadata.get("directory")
+    if isinstance(directory, str) and directory:
+        return MediaArtifactImporter(directory)
+    return _media_importer(record)
+
+
 def builtin_artifact_types() -> list[ArtifactType]:
     """Return the built-in artifact types with their default exporters and importers.
 
@@ -117,9 +152,15 @@ def builtin_artifact_types() -> list[ArtifactType]:
             database_exporters,
             database_importer_factory(),
             describe=describe_database,
+            capture=capture_database,
         ),
         ArtifactType(
-            MEDIA_ARTIFACT_TYPE, _media_exporters, _media_importer, describe=describe_media
+            MEDIA_ARTIFACT_TYPE,
+            _media_exporters,
+            _media_importer,
+            describe=describe_media,
+            capture=capture_media,
+            put_back=put_back_media,
         ),
         ArtifactType(
             ENVIRONMENT_ARTIFACT_TYPE,

@@ -122,6 +122,8 @@ class DirectoryArtifactImporter:
 
     artifact_type: str
     """The artifact type this importer restores."""
+    concurrent: bool = True
+    """It only touches files (never the database), so it may run beside other importers."""
     directory: Path
     """The directory restored into; created if missing."""
     mode: RestoreMode

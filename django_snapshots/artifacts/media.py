@@ -228,6 +228,8 @@ class MediaArtifactImporter:
 
     artifact_type: str = MEDIA_ARTIFACT_TYPE
     """Always ``"media"`` (also readable on the class, as in 0.1.0b1)."""
+    concurrent: bool = True
+    """It only touches files (never the database), so it may run beside other importers."""
     directory: Path | None
     """The directory restored into, or None for a storage."""
     storage: Storage | str | None

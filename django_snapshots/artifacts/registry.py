@@ -25,6 +25,7 @@ __all__ = [
     "ImporterFactory",
     "PipLinesReader",
     "RestoreDescriber",
+    "SafetyCapture",
     "SelectiveImporterFactory",
     "artifact_type",
     "artifact_types",
@@ -57,6 +58,9 @@ class SelectiveImporterFactory(Protocol):
 RestoreDescriber = Callable[[ArtifactRecord, "AnyArtifactImporter"], str]
 """Return one line telling the user what restoring a record with an importer overwrites."""
 
+SafetyCapture = Callable[[ArtifactRecord, "AnyArtifactImporter"], Sequence["AnyArtifactExporter"]]
+"""Return the exporters that save what restoring a record with an importer overwrites."""
+
 PipLinesReader = Callable[[Path], "list[str] | None"]
 """Return the manifest's ``pip`` lines read from an artifact's plain file (None: cannot)."""
 
@@ -84,6 +88,12 @@ class ArtifactType:
     pip_lines: PipLinesReader | None = None
     """Reads the manifest's ``pip`` lines from this type's plain file, sparing the engine
     a ``pip freeze`` of its own."""
+    capture: SafetyCapture | None = None
+    """Makes the exporters of the safety snapshot taken before a restore: exactly what
+    the importer will overwrite (None: the type's bare-backup ``exporters``)."""
+    put_back: ImporterFactory | None = None
+    """Makes the importer putting a safety snapshot's record back where it was taken
+    (None: the type's ``importer``)."""
 
 
 _REGISTRY: dict[str, ArtifactType] = {}

@@ -1,10 +1,9 @@
 """Running a restore's importers: which run beside which, and what had finished on failure.
 
 Importers of types that only report (environment) change nothing and run beside the
-others. Directory importers (media and any :class:`~django_snapshots.DirectoryArtifactImporter`)
-only touch files: they extract into staging and swap their directory in, so they run
-in a worker thread while the database loads. Every other importer runs in the calling
-thread, one by one in manifest order: a database importer must use the caller's
+others. Importers that declare ``concurrent = True`` (media, any directory) only touch
+files, so they run in a worker thread while the database loads. Every other importer
+runs in the calling thread, one by one in manifest order: a database importer must use the caller's
 connection (its transaction state, an in-memory test database).
 
 When one fails, no further importer of the calling thread starts, the running ones
@@ -18,7 +17,6 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from django_snapshots.artifacts.directory import DirectoryArtifactImporter
 from django_snapshots.artifacts.protocols import AnyArtifactImporter
 from django_snapshots.artifacts.registry import artifact_type
 from django_snapshots.engine.types import ProgressCallback, report, run_artifact_method
@@ -51,8 +49,8 @@ def reports_only(record: ArtifactRecord) -> bool:
 
 
 def runs_beside(importer: AnyArtifactImporter) -> bool:
-    """Return True if ``importer`` may run in a worker thread beside the others."""
-    return isinstance(importer, DirectoryArtifactImporter)
+    """Return True if ``importer`` declares it may run in a worker thread beside the others."""
+    return getattr(importer, "concurrent", False) is True
 
 
 def _one(

@@ -9,14 +9,13 @@ manifest metadata::
 
 How each importer's target is captured, and put back (the rule recorded per file):
 
-- ``"database"``: a :class:`~django_snapshots.DatabaseArtifactImporter` of an alias is
-  captured by dumping that alias with its configured connector, and put back with the
-  connector recorded in the safety snapshot;
-- ``"directory"``: a :class:`~django_snapshots.DirectoryArtifactImporter` (media) is
-  captured by archiving the very directory it restores into (``--media-root`` too), and
-  put back into that directory in replace mode;
-- ``"registered"``: any other importer's target is what its registered artifact type's
-  exporters save (the exporters of a bare backup), put back with its registered importer.
+- ``"registered"``: the importer's artifact type declares it
+  (:attr:`~django_snapshots.ArtifactType.capture`: the database alias it overwrites,
+  the media directory or storage it replaces; without a declaration, the exporters of
+  a bare backup), and puts it back with ``put_back`` (else its registered importer);
+- ``"directory"``: a :class:`~django_snapshots.DirectoryArtifactImporter` of a type
+  that declares nothing is captured by archiving the very directory it restores into,
+  and put back into that directory in replace mode.
 
 Importers of types that only report change nothing and are not captured. An importer
 of a type that is not registered (a custom one handed to the Python API) restores a
@@ -32,10 +31,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Final, cast
 
-from django_snapshots.artifacts.database import (
-    DatabaseArtifactExporter,
-    DatabaseArtifactImporter,
-)
 from django_snapshots.artifacts.directory import (
     DirectoryArtifactExporter,
     DirectoryArtifactImporter,
@@ -44,8 +39,10 @@ from django_snapshots.artifacts.protocols import AnyArtifactExporter, AnyArtifac
 from django_snapshots.artifacts.registry import artifact_type
 from django_snapshots.engine.backup import create_snapshot
 from django_snapshots.engine.catalog import list_snapshots, resolve
+from django_snapshots.engine.crypto import open_restore_session
 from django_snapshots.engine.fetch import fetch_all
 from django_snapshots.engine.imports import Pair, reports_only, run_importers
+from django_snapshots.engine.pools import bind_all, pool_options
 from django_snapshots.engine.produce import stored_name
 from django_snapshots.engine.types import ProgressCallback
 from django_snapshots.exceptions import (
@@ -57,8 +54,10 @@ from django_snapshots.exceptions import (
 from django_snapshots.layout import Location
 from django_snapshots.manifest import Snapshot
 from django_snapshots.naming import render_name
+from django_snapshots.pool.options import DEFAULT_POOL_OPTIONS
 from django_snapshots.retention import SAFETY_KEY, is_safety_snapshot
 from django_snapshots.scratch import scratch_folder
+from django_snapshots.settings import get_settings
 from django_snapshots.storage.protocols import SnapshotStorage
 
 __all__ = [
@@ -76,37 +75,57 @@ __all__ = [
 SAFETY_PREFIX: Final = "pre-restore-"
 """Every safety snapshot's name starts with this, then the UTC timestamp."""
 
-_RULES: Final = frozenset({"database", "directory", "registered"})
+_RULES: Final = frozenset({"directory", "registered"})
 
 
 @dataclass(frozen=True)
 class SafetyCapture:
-    """What a restore's safety snapshot saves, and which of its files covers which."""
+    """What a restore's safety snapshot saves, and which of its files covers which.
+
+    File names are read from the exporters when asked for, so they are the final ones
+    once the exporters are bound (media picks ``media.files`` or ``media.tar`` then).
+    """
 
     exporters: list[AnyArtifactExporter]
     """The exporters of the safety snapshot (empty: the restore overwrites nothing)."""
-    rules: dict[str, str] = field(default_factory=dict[str, str])
-    """How each stored file of the safety snapshot is put back (see the module doc)."""
-    covers: dict[str, list[str]] = field(default_factory=dict[str, list[str]])
-    """For each restored artifact (stored name), the safety files that hold its target."""
     uncovered: list[str] = field(default_factory=list[str])
     """Restored artifacts (stored names) whose target the safety snapshot cannot save."""
+    parts: list[tuple[str, list[AnyArtifactExporter], str]] = field(
+        default_factory=list[tuple[str, list[AnyArtifactExporter], str]]
+    )
+    """Each restored artifact (stored name), the exporters saving its target, their rule."""
+
+    @property
+    def rules(self) -> dict[str, str]:
+        """Return how each stored file of the safety snapshot is put back."""
+        return {
+            stored_name(exporter)[0]: rule
+            for _, exporters, rule in self.parts
+            for exporter in exporters
+        }
+
+    @property
+    def covers(self) -> dict[str, list[str]]:
+        """Return, per restored artifact, the safety files that hold its target."""
+        return {
+            filename: [stored_name(exporter)[0] for exporter in exporters]
+            for filename, exporters, _ in self.parts
+        }
 
 
 def _register(
     capture: SafetyCapture, filename: str, exporters: list[AnyArtifactExporter], rule: str
 ) -> None:
     """Add ``exporters`` (put back by ``rule``) as the cover of restored file ``filename``."""
-    names: list[str] = []
-    known = {stored_name(exporter)[0] for exporter in capture.exporters}
+    known = {stored_name(exporter)[0]: exporter for exporter in capture.exporters}
+    used: list[AnyArtifactExporter] = []
     for exporter in exporters:
         stored = stored_name(exporter)[0]
-        names.append(stored)
         if stored not in known:
             capture.exporters.append(exporter)
-            capture.rules[stored] = rule
-            known.add(stored)
-    capture.covers[filename] = names
+            known[stored] = exporter
+        used.append(known[stored])
+    capture.parts.append((filename, used, rule))
 
 
 def plan_capture(selected: Sequence[Pair]) -> SafetyCapture:
@@ -119,18 +138,18 @@ def plan_capture(selected: Sequence[Pair]) -> SafetyCapture:
     for record, importer in selected:
         if reports_only(record):
             continue
-        if isinstance(importer, DatabaseArtifactImporter):
-            exporters: list[AnyArtifactExporter] = [DatabaseArtifactExporter(importer.db_alias)]
-            _register(capture, record.filename, exporters, "database")
+        declared = artifact_type(record.type)
+        exporters: list[AnyArtifactExporter]
+        if declared is not None and declared.capture is not None:
+            exporters = list(declared.capture(record, importer))
+            _register(capture, record.filename, exporters, "registered")
         elif isinstance(importer, DirectoryArtifactImporter):
             exporters = [DirectoryArtifactExporter(importer.directory, importer.artifact_type)]
             _register(capture, record.filename, exporters, "directory")
-        else:
-            declared = artifact_type(record.type)
-            if declared is None:
-                capture.uncovered.append(record.filename)
-                continue
+        elif declared is not None:
             _register(capture, record.filename, list(declared.exporters()), "registered")
+        else:
+            capture.uncovered.append(record.filename)
     return capture
 
 
@@ -160,8 +179,13 @@ def take_safety_snapshot(
         }
     }
     base = render_name(SAFETY_PREFIX + "{timestamp_utc}", taken_at)
+    settings = get_settings()
+    pool = pool_options(settings.encryption_backend())
     for attempt in range(1, 100):
         name = base if attempt == 1 else f"{base}-{attempt}"
+        # Bind first, so the recorded rules name the files the exporters will write.
+        bind_all(capture.exporters, storage, name, settings.snapshot_format, pool)
+        metadata[SAFETY_KEY]["importers"] = dict(capture.rules)
         try:
             return create_snapshot(
                 name,
@@ -178,8 +202,6 @@ def take_safety_snapshot(
 def _importer(rule: object, snapshot: Snapshot, filename: str) -> AnyArtifactImporter:
     """Return the importer that puts back one file of a safety snapshot."""
     record = snapshot.artifact(filename)
-    if rule == "database":
-        return DatabaseArtifactImporter.from_record(record)
     if rule == "directory":
         directory = record.metadata.get("directory")
         if not isinstance(directory, str) or not directory:
@@ -188,7 +210,10 @@ def _importer(rule: object, snapshot: Snapshot, filename: str) -> AnyArtifactImp
             )
         return DirectoryArtifactImporter(Path(directory), record.type, "replace")
     declared = artifact_type(record.type)
-    made = declared.importer(record) if declared is not None else None
+    made: AnyArtifactImporter | None = None
+    if declared is not None:
+        make = declared.put_back if declared.put_back is not None else declared.importer
+        made = make(record)
     if made is None:
         raise SnapshotConfigurationError(
             f"cannot put back {filename!r} of safety snapshot {snapshot.name!r}: artifact "
@@ -226,11 +251,13 @@ def put_back(
     Raise :class:`~django_snapshots.engine.imports.ImportFailure` if an importer fails.
     """
     location, stored = resolve(storage, snapshot.name)
+    session = open_restore_session(get_settings().encryption_backend(), stored)
     pairs = safety_pairs(stored, filenames)
+    importers = (importer for _, importer in pairs)
+    bind_all(importers, storage, stored.name, location.format, DEFAULT_POOL_OPTIONS)
     with scratch_folder("undo") as scratch:
-        plain = fetch_all(
-            storage, location, stored, [record for record, _ in pairs], Path(scratch), progress
-        )
+        records = [record for record, _ in pairs]
+        plain = fetch_all(storage, location, stored, records, Path(scratch), progress, session)
         run_importers(pairs, plain, progress)
 
 

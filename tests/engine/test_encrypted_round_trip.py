@@ -239,3 +239,23 @@ def test_a_wrong_key_is_one_line(
         engine.restore_snapshot("w")
     assert "\n" not in str(raised.value)
     assert database_state() == after
+
+
+def test_undo_of_an_encrypted_restore_puts_back_the_state_before(
+    encrypted: Path, project: Path
+) -> None:
+    """The restore's safety snapshot is encrypted like the rest, and undo decrypts it."""
+    engine.create_snapshot("u")
+    mutate(project)
+    changed_db, changed_media = database_state(), tree(project)
+    engine.restore_snapshot("u")
+    assert database_state() != changed_db
+    (safety,) = [
+        item.snapshot
+        for item in engine.list_snapshots()
+        if item.snapshot is not None and item.name.startswith("pre-restore-")
+    ]
+    assert safety.encrypted and all(record.encrypted for record in safety.artifacts)
+    engine.undo_last_restore()
+    assert database_state() == changed_db
+    assert tree(project) == changed_media

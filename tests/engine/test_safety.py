@@ -139,9 +139,11 @@ def test_restore_takes_a_marked_safety_snapshot_of_what_it_overwrites(
     assert dump.metadata["database"] == "default"
     (media,) = [record for record in safety.artifacts if record.type == "media"]
     assert media.metadata["directory"] == str(site)
+    # Each type declares its capture (database alias, media directory): rule "registered";
+    # media in the directory format goes to the pool, so the safety snapshot is incremental.
     assert info["importers"] == {
-        "default.sql.zst": "database",
-        "media.tar.zst": "directory",
+        "default.sql.zst": "registered",
+        "media.files.zst": "registered",
         "flaky.txt.zst": "registered",
     }
 
@@ -230,9 +232,9 @@ def test_a_corrupt_artifact_leaves_no_safety_snapshot_behind(
     engine.create_snapshot("s", storage=local_storage)
     change(site)
     before = state(site)
-    stored = local_storage.location / "s" / "media.tar.zst"
+    stored = local_storage.location / "s" / "media.files.zst"  # the pool's file list
     stored.write_bytes(stored.read_bytes()[:-10] + b"0123456789")
-    with pytest.raises(SnapshotIntegrityError, match=r"media\.tar\.zst"):
+    with pytest.raises(SnapshotIntegrityError, match=r"media\.files\.zst"):
         engine.restore_snapshot("s", storage=local_storage)
     assert state(site) == before
     assert [item.name for item in engine.list_snapshots(storage=local_storage)] == ["s"]
