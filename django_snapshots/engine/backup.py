@@ -25,6 +25,7 @@ from django_snapshots.artifacts.environment import pip_freeze
 from django_snapshots.artifacts.protocols import AnyArtifactExporter
 from django_snapshots.artifacts.registry import artifact_type, artifact_types
 from django_snapshots.engine.crypto import seal_manifest
+from django_snapshots.engine.fetch import artifact_fetcher
 from django_snapshots.engine.pools import bind_all, pool_options
 from django_snapshots.engine.produce import Producer, stored_name
 from django_snapshots.engine.types import ProgressCallback
@@ -125,7 +126,17 @@ def create_snapshot(
     )
     chosen = list(exporters) if exporters is not None else default_exporters()
     encryption = settings.encryption_backend()
-    bind_all(chosen, store, snapshot_name, chosen_format, pool_options(encryption))
+    # The session comes first: its content key names the encrypted media pool.
+    session = encryption.begin_backup(snapshot_name) if encryption is not None else None
+    content_key = session.content_key if session is not None else None
+    bind_all(
+        chosen,
+        store,
+        snapshot_name,
+        chosen_format,
+        pool_options(encryption, content_key),
+        fetch=artifact_fetcher(encryption),
+    )
     check_exporters(chosen)
     with SnapshotLock(store, snapshot_name):
         layout.recover(store, snapshot_name)
@@ -141,7 +152,6 @@ def create_snapshot(
             writer = layout.open_writer(
                 store, snapshot_name, chosen_format, previous, Path(scratch) / "stored"
             )
-            session = encryption.begin_backup(snapshot_name) if encryption is not None else None
             try:
                 with ThreadPoolExecutor(1, thread_name_prefix="snapshot-pip") as side:
                     # pip freeze takes a second or two: run it while the artifacts are made,

@@ -30,12 +30,11 @@ from django_snapshots.encryption import RestoreSession
 from django_snapshots.engine.catalog import resolve, resolve_newest
 from django_snapshots.engine.crypto import open_restore_session
 from django_snapshots.engine.fetch import fetch_all
-from django_snapshots.engine.pools import bind_all
+from django_snapshots.engine.pools import bind_all, restore_pool_options
 from django_snapshots.engine.types import ProgressCallback, report, run_artifact_method
 from django_snapshots.exceptions import SnapshotNotFoundError
 from django_snapshots.layout import Location
 from django_snapshots.manifest import ArtifactRecord, Snapshot
-from django_snapshots.pool.options import DEFAULT_POOL_OPTIONS
 from django_snapshots.scratch import scratch_folder
 from django_snapshots.settings import get_settings, get_storage
 from django_snapshots.storage.protocols import SnapshotStorage
@@ -131,14 +130,16 @@ def prepare_restore(
     """
     store = storage if storage is not None else get_storage()
     location, snapshot = resolve_newest(store) if name is None else resolve(store, name)
-    session = open_restore_session(get_settings().encryption_backend(), snapshot)
+    encryption = get_settings().encryption_backend()
+    session = open_restore_session(encryption, snapshot)
     selected = _select(snapshot, importers)
+    content_key = session.content_key if session is not None else None
     bind_all(
         (importer for _, importer in selected),
         store,
         snapshot.name,
         location.format,
-        DEFAULT_POOL_OPTIONS,
+        restore_pool_options(encryption, content_key, snapshot),
     )
     for _, importer in selected:
         if isinstance(importer, PreflightImporter):
