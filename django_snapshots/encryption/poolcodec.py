@@ -49,7 +49,9 @@ class AgePoolCodec:
 
     def __repr__(self) -> str:
         """Return ``AgePoolCodec(<n> recipients, <m> identities)`` without any key."""
-        return f"AgePoolCodec({len(self._recipients)} recipients, {len(self._identities)} identities)"
+        return (
+            f"AgePoolCodec({len(self._recipients)} recipients, {len(self._identities)} identities)"
+        )
 
     def encoding_reader(self, source: IO[bytes]) -> IO[bytes]:
         """Return a stream of ``source`` as an age file, encrypted as it is read."""

@@ -54,7 +54,7 @@ Configured = Literal["configured"]
 """Stands for ``SNAPSHOTS["ENCRYPTION"]`` as configured (the default of the callers below)."""
 
 
-def _backend(encryption: SnapshotEncryption | None | Configured) -> SnapshotEncryption | None:
+def _backend(encryption: SnapshotEncryption | Configured | None) -> SnapshotEncryption | None:
     return get_settings().encryption_backend() if encryption == "configured" else encryption
 
 
@@ -201,7 +201,7 @@ def bind_all(
 
 
 def collect_pool_garbage(
-    storage: SnapshotStorage, encryption: SnapshotEncryption | None | Configured = "configured"
+    storage: SnapshotStorage, encryption: SnapshotEncryption | Configured | None = "configured"
 ) -> list[GarbageReport]:
     """Free pool content no remaining snapshot references; call outside any snapshot lock.
 
@@ -225,7 +225,7 @@ def describe_collection(reports: Iterable[GarbageReport]) -> list[str]:
 
 
 def pool_findings(
-    storage: SnapshotStorage, encryption: SnapshotEncryption | None | Configured = "configured"
+    storage: SnapshotStorage, encryption: SnapshotEncryption | Configured | None = "configured"
 ) -> list[str]:
     """Return one line per problem of the pools: unreferenced, missing, orphan content."""
     encryption = _backend(encryption)
