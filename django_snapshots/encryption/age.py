@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.core.exceptions import ImproperlyConfigured
 
 from django_snapshots.encryption import keys
-from django_snapshots.encryption.poolcodec import AgePoolCodec
+from django_snapshots.encryption.poolcodec import AgePoolCodec, keyed_pool_ids
 from django_snapshots.encryption.protocols import ManifestVerifier
 from django_snapshots.encryption.sealing import Ed25519Signer, Ed25519Verifier, HmacSealer
 from django_snapshots.encryption.sessions import AgeBackupSession, AgeRestoreSession, one_line
@@ -319,9 +319,14 @@ class AgeEncryption:
             return AgeRestoreSession(snapshot_name, unwrap, content_key, verifier)
         return self._begin_public_key_restore(snapshot_name, checked, verifier)
 
-    def pool_ids(self, content_key: bytes) -> HmacSha256Ids:
-        """Return HMAC-SHA256 content ids keyed by the repository's ``content_key``."""
-        return HmacSha256Ids(content_key)
+    def pool_ids(self, content_key: bytes, header: Mapping[str, Any]) -> HmacSha256Ids:
+        """Return HMAC-SHA256 content ids under a key derived from ``content_key``.
+
+        In public-key mode the key also covers the header's recipient fingerprints, so
+        a change of recipients starts a new pool that every current recipient opens.
+        """
+        listed = header.get("recipients") if self.mode == "public-key" else None
+        return keyed_pool_ids(content_key, listed)
 
     def pool_codec(self, *, writing: bool) -> AgePoolCodec | None:
         """Return the age codec of the media pool, or None if this host cannot use it.

@@ -7,6 +7,8 @@ is uploaded and decrypted with a set of identities as it is downloaded, streamin
 through :mod:`~django_snapshots.encryption.pump` (bounded memory). The stored objects
 are standard binary age files. In passphrase mode the recipient is that of an identity
 derived from the passphrase; in public-key mode they are the configured recipients.
+:func:`keyed_pool_ids` names the pool's content (HMAC-SHA256 under a key derived from
+the repository's content key).
 """
 
 from __future__ import annotations
@@ -17,15 +19,30 @@ from typing import IO, Final, cast
 
 import pyrage
 
+from django_snapshots.encryption.keys import derive_key
 from django_snapshots.encryption.pump import PumpReader, PumpWriter
 from django_snapshots.encryption.sessions import one_line
 from django_snapshots.exceptions import SnapshotEncryptionError
+from django_snapshots.pool.ids import HmacSha256Ids
 from django_snapshots.streams import binary
 
-__all__ = ["POOL_CODEC_NAME", "AgePoolCodec"]
+__all__ = ["POOL_CODEC_NAME", "AgePoolCodec", "keyed_pool_ids"]
 
 POOL_CODEC_NAME: Final = "age"
 """The codec name recorded in the pool's ``config.json`` and appended to its folder name."""
+
+
+def keyed_pool_ids(content_key: bytes, recipients: object = None) -> HmacSha256Ids:
+    """Return the pool's content ids: HMAC-SHA256 under a key derived from ``content_key``.
+
+    ``recipients`` is a header's list of recipient fingerprints (public-key mode), or
+    None: the derived key covers the set, so other recipients give another pool.
+    """
+    if recipients is None:
+        return HmacSha256Ids(derive_key(content_key, "pool-ids"))
+    items = cast("list[object]", recipients) if isinstance(recipients, list) else []
+    listed = ",".join(sorted({str(item) for item in items}))
+    return HmacSha256Ids(derive_key(content_key, f"pool-ids:{listed}"))
 
 
 def _buffered(stream: IO[bytes]) -> io.BufferedIOBase:

@@ -158,20 +158,22 @@ class SnapshotEncryption(Protocol):
 class PoolEncryption(Protocol):
     """Optional capability of a :class:`SnapshotEncryption` backend: encrypt the media pool.
 
-    The pool is shared by every snapshot of a repository, so its keys must be
+    The pool is shared by the snapshots of a repository, so its keys must be
     repository-wide and stable: a restore reads packs that earlier snapshots wrote,
     and garbage collection rewrites packs that later snapshots will read. The engine
-    names the pool after ``pool_ids(content_key).fingerprint`` and ``pool_codec().name``,
-    so both must come out the same on every host holding the keys, whatever else is
-    configured there.
+    names the pool folder after ``pool_ids(...).fingerprint`` and ``pool_codec(...).name``:
+    both must come out the same on every host holding the keys.
     """
 
-    def pool_ids(self, content_key: bytes) -> ContentIds:
-        """Return the keyed content-id scheme of the pool of the repository ``content_key`` keys.
+    def pool_ids(self, content_key: bytes, header: Mapping[str, Any]) -> ContentIds:
+        """Return the keyed content-id scheme of the pool a snapshot's media goes to.
 
-        ``content_key`` is a session's :attr:`BackupSession.content_key` (or the equal
-        :attr:`RestoreSession.content_key`), so backup and restore hosts name content
-        identically. Ids must reveal nothing about the content without the key.
+        ``content_key`` is the snapshot session's (:attr:`BackupSession.content_key`,
+        equal to :attr:`RestoreSession.content_key`) and ``header`` its (verified)
+        ``"encryption"`` header, so a backup host and a restore host derive the same
+        scheme. A change of keys that should start a new pool (new recipients, say)
+        must change the fingerprint. Ids must reveal nothing of the content without
+        the key.
         """
         ...
 
@@ -182,8 +184,9 @@ class PoolEncryption(Protocol):
         and decrypt; without (a restore, ``check``, ``verify``) it must decrypt. Return
         None when this host cannot: a backup host holding only public recipients cannot
         read the pool's index, so it cannot deduplicate against it, and the engine keeps
-        that snapshot's media as one encrypted artifact instead. Decoding an object
-        encrypted to another key raises a one-line
+        that snapshot's media as one encrypted artifact instead. Its ``name`` must not
+        depend on which half of the keys a host holds. Decoding an object encrypted to
+        other keys raises a one-line
         :class:`~django_snapshots.exceptions.SnapshotEncryptionError`.
         """
         ...

@@ -126,15 +126,14 @@ def create_snapshot(
     )
     chosen = list(exporters) if exporters is not None else default_exporters()
     encryption = settings.encryption_backend()
-    # The session comes first: its content key names the encrypted media pool.
+    # The session comes first: its content key and header name the encrypted media pool.
     session = encryption.begin_backup(snapshot_name) if encryption is not None else None
-    content_key = session.content_key if session is not None else None
     bind_all(
         chosen,
         store,
         snapshot_name,
         chosen_format,
-        pool_options(encryption, content_key),
+        pool_options(encryption, session),
         fetch=artifact_fetcher(encryption),
     )
     check_exporters(chosen)

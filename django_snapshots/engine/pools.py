@@ -16,13 +16,18 @@ host learns it from the snapshot it restores, and garbage collection, ``check`` 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Literal
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
 
 from django_snapshots import layout
 from django_snapshots.artifacts.context import ArtifactContext, bind_artifact, make_context
 from django_snapshots.conformance import check_conformance
-from django_snapshots.encryption import PoolEncryption, SnapshotEncryption
+from django_snapshots.encryption import (
+    BackupSession,
+    PoolEncryption,
+    RestoreSession,
+    SnapshotEncryption,
+)
 from django_snapshots.engine.crypto import open_restore_session
 from django_snapshots.engine.fetch import artifact_fetcher
 from django_snapshots.exceptions import SnapshotConfigurationError, SnapshotError
@@ -72,9 +77,13 @@ def _pool_encryption(encryption: SnapshotEncryption | None) -> PoolEncryption | 
 
 
 def encrypted_pool_options(
-    encryption: SnapshotEncryption | None, content_key: bytes, *, writing: bool
+    encryption: SnapshotEncryption | None,
+    content_key: bytes,
+    header: Mapping[str, Any],
+    *,
+    writing: bool,
 ) -> PoolOptions | None:
-    """Return the encrypted pool of the repository ``content_key`` keys, or None.
+    """Return the encrypted pool of a snapshot whose session key and header are given.
 
     None when the backend offers no encrypted pool or this host cannot use it
     (``writing``: read and write it; else read it).
@@ -85,22 +94,22 @@ def encrypted_pool_options(
     codec = capable.pool_codec(writing=writing)
     if codec is None:
         return None
-    return PoolOptions(ids=capable.pool_ids(content_key), codec=codec)
+    return PoolOptions(ids=capable.pool_ids(content_key, header), codec=codec)
 
 
 def pool_options(
-    encryption: SnapshotEncryption | None, content_key: bytes | None = None
+    encryption: SnapshotEncryption | None, session: BackupSession | None = None
 ) -> PoolOptions | None:
     """Return the pool new media goes to, or None to keep media as one artifact file.
 
-    ``content_key`` is the backup session's (required with ``encryption``, else the
-    media stays an encrypted artifact).
+    ``session`` is the backup's (required with ``encryption``, else the media stays an
+    encrypted artifact).
     """
     if encryption is None:
         return DEFAULT_POOL_OPTIONS
-    if content_key is None:
+    if session is None:
         return None
-    return encrypted_pool_options(encryption, content_key, writing=True)
+    return encrypted_pool_options(encryption, session.content_key, session.header, writing=True)
 
 
 def pool_names(snapshot: Snapshot) -> list[str]:
@@ -114,17 +123,18 @@ def pool_names(snapshot: Snapshot) -> list[str]:
 
 
 def restore_pool_options(
-    encryption: SnapshotEncryption | None, content_key: bytes | None, snapshot: Snapshot
+    encryption: SnapshotEncryption | None, session: RestoreSession | None, snapshot: Snapshot
 ) -> PoolOptions:
     """Return the pool ``snapshot``'s media is read from on this host.
 
-    ``content_key`` is the snapshot's verified restore session's (None for a plaintext
-    snapshot). The candidates are the encrypted pool that key names and the plain
+    ``session`` is the snapshot's verified restore session (None for a plaintext
+    snapshot). The candidates are the encrypted pool its key names and the plain
     pool; the one the snapshot's records name wins, else the first.
     """
     candidates: list[PoolOptions] = []
-    if content_key is not None:
-        encrypted = encrypted_pool_options(encryption, content_key, writing=False)
+    header = snapshot.encryption_header
+    if session is not None and header is not None:
+        encrypted = encrypted_pool_options(encryption, session.content_key, header, writing=False)
         if encrypted is not None:
             candidates.append(encrypted)
     candidates.append(DEFAULT_POOL_OPTIONS)
@@ -146,7 +156,6 @@ def known_pools(
     if _pool_encryption(encryption) is None:
         return pools
     resolved = {DEFAULT_POOL_OPTIONS.name}
-    tried: set[bytes] = set()
     for state in sorted(layout.scan(storage).values(), key=lambda state: state.name):
         for location in state.locations:
             try:
@@ -159,10 +168,12 @@ def known_pools(
                 session = open_restore_session(encryption, snapshot)
             except SnapshotError:
                 continue
-            if session is None or session.content_key in tried:
+            header = snapshot.encryption_header
+            if session is None or header is None:
                 continue
-            tried.add(session.content_key)
-            options = encrypted_pool_options(encryption, session.content_key, writing=writing)
+            options = encrypted_pool_options(
+                encryption, session.content_key, header, writing=writing
+            )
             if options is None:
                 return pools
             if options.name not in resolved:

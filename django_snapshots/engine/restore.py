@@ -133,13 +133,12 @@ def prepare_restore(
     encryption = get_settings().encryption_backend()
     session = open_restore_session(encryption, snapshot)
     selected = _select(snapshot, importers)
-    content_key = session.content_key if session is not None else None
     bind_all(
         (importer for _, importer in selected),
         store,
         snapshot.name,
         location.format,
-        restore_pool_options(encryption, content_key, snapshot),
+        restore_pool_options(encryption, session, snapshot),
     )
     for _, importer in selected:
         if isinstance(importer, PreflightImporter):
