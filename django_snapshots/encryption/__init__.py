@@ -4,8 +4,10 @@
 one is :class:`AgeEncryption` (the age file format, so ``age -d`` recovers any artifact
 without this library). Modules:
 
-- ``protocols``: :class:`SnapshotEncryption` and its session protocols.
-- ``age``: :class:`AgeEncryption`, the built-in backend; ``sessions``: its sessions.
+- ``protocols``: :class:`SnapshotEncryption`, its session protocols, and the optional
+  :class:`PoolEncryption` capability (an encrypted media pool).
+- ``age``: :class:`AgeEncryption`, the built-in backend; ``sessions``: its sessions;
+  ``poolcodec``: :class:`AgePoolCodec`, its media pool codec.
 - ``sealing``: :func:`canonical_manifest_payload` and the MAC / signature seals.
 - ``keys``: age and Ed25519 key text forms, key generation and derivation.
 - ``pump``: turns pyrage's blocking streaming calls into pulled and pushed streams.
@@ -21,9 +23,11 @@ from django_snapshots.encryption.keys import (
     generate_signing_pair,
     keygen_text,
 )
+from django_snapshots.encryption.poolcodec import AgePoolCodec
 from django_snapshots.encryption.protocols import (
     BackupSession,
     ManifestVerifier,
+    PoolEncryption,
     RestoreSession,
     SnapshotEncryption,
 )
@@ -31,8 +35,10 @@ from django_snapshots.encryption.sealing import canonical_manifest_payload
 
 __all__ = [
     "AgeEncryption",
+    "AgePoolCodec",
     "BackupSession",
     "ManifestVerifier",
+    "PoolEncryption",
     "RestoreSession",
     "SnapshotEncryption",
     "canonical_manifest_payload",

@@ -13,6 +13,9 @@ public-key mode (``recipients``, ``identities``/``identity_file``, ``signing_key
     accept those of ``verify_keys``. A backup host needs ``recipients`` and
     ``signing_key`` only, and can neither read nor restore what it wrote.
 
+Both modes also implement :class:`~django_snapshots.encryption.PoolEncryption`: the
+media pool is encrypted too (:meth:`AgeEncryption.pool_codec`).
+
 Header layouts (the manifest's ``"encryption"`` value) are in ``docs/encryption.md``.
 """
 
@@ -30,10 +33,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.core.exceptions import ImproperlyConfigured
 
 from django_snapshots.encryption import keys
+from django_snapshots.encryption.poolcodec import AgePoolCodec, keyed_pool_ids
 from django_snapshots.encryption.protocols import ManifestVerifier
 from django_snapshots.encryption.sealing import Ed25519Signer, Ed25519Verifier, HmacSealer
 from django_snapshots.encryption.sessions import AgeBackupSession, AgeRestoreSession, one_line
 from django_snapshots.exceptions import SnapshotEncryptionError, SnapshotIntegrityError
+from django_snapshots.pool.ids import HmacSha256Ids
 
 __all__ = ["HEADER_VERSION", "PASSPHRASE_SCHEME", "PUBLIC_KEY_SCHEME", "AgeEncryption"]
 
@@ -116,6 +121,7 @@ class AgeEncryption:
         self._passphrase = ""
         self._master: bytes | None = None
         self._unwrapped: dict[str, pyrage.x25519.Identity] = {}
+        self._pool_identity: pyrage.x25519.Identity | None = None
         self._lock = threading.Lock()
         self._recipients: list[pyrage.x25519.Recipient] = []
         self._identities: list[pyrage.x25519.Identity] = []
@@ -195,9 +201,13 @@ class AgeEncryption:
     def _master_key(self) -> bytes:
         """Return the passphrase's master key, derived once (scrypt is slow on purpose)."""
         with self._lock:
-            if self._master is None:
-                self._master = keys.passphrase_master_key(self._passphrase)
-            return self._master
+            return self._master_key_unlocked()
+
+    def _master_key_unlocked(self) -> bytes:
+        """Return the master key; the caller holds ``self._lock``."""
+        if self._master is None:
+            self._master = keys.passphrase_master_key(self._passphrase)
+        return self._master
 
     def _key_check(self) -> str:
         return base64.b64encode(keys.derive_key(self._master_key(), "key-check")[:16]).decode()
@@ -308,6 +318,36 @@ class AgeEncryption:
             content_key = keys.derive_key(self._master_key(), "content-key")
             return AgeRestoreSession(snapshot_name, unwrap, content_key, verifier)
         return self._begin_public_key_restore(snapshot_name, checked, verifier)
+
+    def pool_ids(self, content_key: bytes, header: Mapping[str, Any]) -> HmacSha256Ids:
+        """Return HMAC-SHA256 content ids under a key derived from ``content_key``.
+
+        In public-key mode the key also covers the header's recipient fingerprints, so
+        a change of recipients starts a new pool that every current recipient opens.
+        """
+        listed = header.get("recipients") if self.mode == "public-key" else None
+        return keyed_pool_ids(content_key, listed)
+
+    def pool_codec(self, *, writing: bool) -> AgePoolCodec | None:
+        """Return the age codec of the media pool, or None if this host cannot use it.
+
+        Passphrase mode: objects are encrypted to an identity derived from the
+        passphrase (the same on every host and for every snapshot). Public-key mode:
+        to the configured recipients, decrypted with the identities; a host without
+        identities gets None (it could not read the pool's index), and so does one
+        without recipients when ``writing``.
+        """
+        if self.mode == "passphrase":
+            with self._lock:
+                if self._pool_identity is None:
+                    self._pool_identity = keys.derived_identity(
+                        self._master_key_unlocked(), "pool-identity"
+                    )
+                identity = self._pool_identity
+            return AgePoolCodec([identity.to_public()], [identity])
+        if not self._identities or (writing and not self._recipients):
+            return None
+        return AgePoolCodec(self._recipients, self._identities)
 
     def _unwrap(self, snapshot_name: str, wrapped: str) -> pyrage.x25519.Identity:
         """Return the identity in the passphrase file ``wrapped`` (remembered: scrypt is slow)."""

@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 from typing import Final
 
 import pyrage
+from bech32 import bech32_encode, convertbits
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -34,6 +35,7 @@ __all__ = [
     "SIGNING_KEY_PREFIX",
     "VERIFY_KEY_PREFIX",
     "derive_key",
+    "derived_identity",
     "fingerprints",
     "generate_identity",
     "generate_signing_pair",
@@ -180,6 +182,18 @@ def derive_key(master: bytes, purpose: str) -> bytes:
     """Return a 32-byte key for ``purpose`` from ``master`` (HKDF-SHA256)."""
     info = f"django-snapshots/{purpose}/v1".encode()
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(master)
+
+
+def derived_identity(master: bytes, purpose: str) -> pyrage.x25519.Identity:
+    """Return the age X25519 identity whose secret is :func:`derive_key` of ``master``.
+
+    The same master key and purpose always give the same identity, so what is encrypted
+    to its recipient today opens with it on any later run and on any host that derives
+    the same master key.
+    """
+    words = convertbits(derive_key(master, purpose), 8, 5)
+    assert words is not None  # 32 whole bytes always convert
+    return pyrage.x25519.Identity.from_str(bech32_encode("age-secret-key-", words).upper())
 
 
 def keygen_text(*, signing: bool = False, now: datetime | None = None) -> str:

@@ -24,6 +24,11 @@ wrong, the seal fails or is absent) or
 damaged or truncated) naming the snapshot. Implementations conform structurally (no
 inheritance needed); :func:`django_snapshots.check_conformance` compares signatures,
 and :class:`django_snapshots.testing.SnapshotEncryptionContract` checks behaviour.
+
+A backend may also implement :class:`PoolEncryption`, an optional capability the
+engine discovers with ``isinstance``: then encrypted directory-format snapshots keep
+their media in an encrypted, content-addressed pool (``docs/media.md``) instead of
+one encrypted tar per snapshot.
 """
 
 from __future__ import annotations
@@ -33,7 +38,16 @@ from typing import IO, Any
 
 from typing_extensions import Protocol, runtime_checkable
 
-__all__ = ["BackupSession", "ManifestVerifier", "RestoreSession", "SnapshotEncryption"]
+from django_snapshots.pool.codec import PoolCodec
+from django_snapshots.pool.ids import ContentIds
+
+__all__ = [
+    "BackupSession",
+    "ManifestVerifier",
+    "PoolEncryption",
+    "RestoreSession",
+    "SnapshotEncryption",
+]
 
 
 @runtime_checkable
@@ -136,5 +150,43 @@ class SnapshotEncryption(Protocol):
         saying what is missing, when this host lacks the secret (a backup host with
         only recipients, a wrong passphrase or identity), and in every case
         :meth:`begin_verify` raises.
+        """
+        ...
+
+
+@runtime_checkable
+class PoolEncryption(Protocol):
+    """Optional capability of a :class:`SnapshotEncryption` backend: encrypt the media pool.
+
+    The pool is shared by the snapshots of a repository, so its keys must be
+    repository-wide and stable: a restore reads packs that earlier snapshots wrote,
+    and garbage collection rewrites packs that later snapshots will read. The engine
+    names the pool folder after ``pool_ids(...).fingerprint`` and ``pool_codec(...).name``:
+    both must come out the same on every host holding the keys.
+    """
+
+    def pool_ids(self, content_key: bytes, header: Mapping[str, Any]) -> ContentIds:
+        """Return the keyed content-id scheme of the pool a snapshot's media goes to.
+
+        ``content_key`` is the snapshot session's (:attr:`BackupSession.content_key`,
+        equal to :attr:`RestoreSession.content_key`) and ``header`` its (verified)
+        ``"encryption"`` header, so a backup host and a restore host derive the same
+        scheme. A change of keys that should start a new pool (new recipients, say)
+        must change the fingerprint. Ids must reveal nothing of the content without
+        the key.
+        """
+        ...
+
+    def pool_codec(self, *, writing: bool) -> PoolCodec | None:
+        """Return the codec that encrypts and decrypts whole pool objects, or None.
+
+        With ``writing`` (a backup, a garbage collection) the codec must both encrypt
+        and decrypt; without (a restore, ``check``, ``verify``) it must decrypt. Return
+        None when this host cannot: a backup host holding only public recipients cannot
+        read the pool's index, so it cannot deduplicate against it, and the engine keeps
+        that snapshot's media as one encrypted artifact instead. Its ``name`` must not
+        depend on which half of the keys a host holds. Decoding an object encrypted to
+        other keys raises a one-line
+        :class:`~django_snapshots.exceptions.SnapshotEncryptionError`.
         """
         ...

@@ -25,7 +25,9 @@ from django_snapshots import layout
 from django_snapshots.artifacts.environment import pip_freeze
 from django_snapshots.artifacts.protocols import AnyArtifactExporter
 from django_snapshots.artifacts.registry import artifact_type, artifact_types
+from django_snapshots.encryption import BackupSession
 from django_snapshots.engine.crypto import seal_manifest
+from django_snapshots.engine.fetch import artifact_fetcher
 from django_snapshots.engine.pools import bind_all, pool_options
 from django_snapshots.engine.produce import Producer, stored_name
 from django_snapshots.engine.types import ProgressCallback
@@ -151,7 +153,16 @@ def create_snapshot(
     chosen = list(exporters) if exporters is not None else default_exporters()
     chosen_format: SnapshotFormat = snapshot_format or settings.snapshot_format
     encryption = settings.encryption_backend()
-    bind_all(chosen, store, snapshot_name, chosen_format, pool_options(encryption))
+    # The session comes first: its content key and header name the encrypted media pool.
+    session = encryption.begin_backup(snapshot_name) if encryption is not None else None
+    bind_all(
+        chosen,
+        store,
+        snapshot_name,
+        chosen_format,
+        pool_options(encryption, session),
+        fetch=artifact_fetcher(encryption),
+    )
     artifacts = [exporter.filename for exporter in chosen]
     outcome: dict[str, Any] = {"snapshot": None}
     with sent_around(
@@ -159,7 +170,15 @@ def create_snapshot(
     ):
         extra = json.loads(json.dumps(dict(metadata or {})))
         snapshot = _create(
-            snapshot_name, chosen, overwrite, snapshot_format, store, progress, created_at, extra
+            snapshot_name,
+            chosen,
+            overwrite,
+            snapshot_format,
+            store,
+            progress,
+            created_at,
+            extra,
+            session,
         )
         outcome["snapshot"] = snapshot
     return snapshot
@@ -174,11 +193,11 @@ def _create(
     progress: ProgressCallback | None,
     created_at: datetime,
     extra: dict[str, Any],
+    session: BackupSession | None,
 ) -> Snapshot:
     """Take the snapshot :func:`create_snapshot` describes, under the name's lock."""
     settings = get_settings()
     chosen_format: SnapshotFormat = snapshot_format or settings.snapshot_format
-    encryption = settings.encryption_backend()
     check_exporters(chosen)
     with SnapshotLock(store, snapshot_name):
         layout.recover(store, snapshot_name)
@@ -194,7 +213,6 @@ def _create(
             writer = layout.open_writer(
                 store, snapshot_name, chosen_format, previous, Path(scratch) / "stored"
             )
-            session = encryption.begin_backup(snapshot_name) if encryption is not None else None
             try:
                 with ThreadPoolExecutor(1, thread_name_prefix="snapshot-pip") as side:
                     # pip freeze takes a second or two: run it while the artifacts are made,

@@ -3,12 +3,15 @@
 A restore downloads every selected artifact into scratch, hashing the stored bytes
 as they arrive and decompressing on the fly; the plain file is handed on only once
 size and checksum match the manifest record. ``verify`` re-hashes without keeping
-anything.
+anything. :func:`artifact_fetcher` takes the same path for the media pool, which reads
+each snapshot's file list (possibly encrypted) to learn what content it references.
 """
 
 from __future__ import annotations
 
 import io
+import os
+import shutil
 import tempfile
 import zlib
 from collections.abc import Callable, Iterator
@@ -19,7 +22,8 @@ from typing import IO, Any
 import zstandard
 
 from django_snapshots import layout
-from django_snapshots.encryption import RestoreSession
+from django_snapshots.encryption import RestoreSession, SnapshotEncryption
+from django_snapshots.engine.crypto import check_authenticity, open_restore_session
 from django_snapshots.engine.produce import MAX_WORKERS
 from django_snapshots.engine.types import ArtifactCheck, ProgressCallback, byte_hook
 from django_snapshots.exceptions import (
@@ -29,6 +33,7 @@ from django_snapshots.exceptions import (
 )
 from django_snapshots.layout import Location
 from django_snapshots.manifest import ArtifactRecord, Snapshot
+from django_snapshots.pool.roots import ArtifactFetcher
 from django_snapshots.storage.protocols import SnapshotStorage
 from django_snapshots.streams import (
     CODEC_SUFFIXES,
@@ -41,7 +46,14 @@ from django_snapshots.streams import (
     iter_chunks,
 )
 
-__all__ = ["check_all", "fetch_all", "mismatch", "mismatch_of", "stored_mismatch"]
+__all__ = [
+    "artifact_fetcher",
+    "check_all",
+    "fetch_all",
+    "mismatch",
+    "mismatch_of",
+    "stored_mismatch",
+]
 
 
 def _plain_name(record: ArtifactRecord, codec: Codec) -> str:
@@ -205,6 +217,42 @@ def fetch_all(
         return _fetch(snapshot.name, record, stream, scratch, progress, session)
 
     return _each_stored(storage, location, records, handle)
+
+
+def artifact_fetcher(
+    encryption: SnapshotEncryption | None, *, require_seal: bool = True
+) -> ArtifactFetcher:
+    """Return the pool's :data:`~django_snapshots.pool.ArtifactFetcher` for this host.
+
+    It fetches one artifact as a restore does: an encrypted snapshot's seal is checked
+    (:func:`~django_snapshots.engine.crypto.open_restore_session`) before its bytes are
+    decrypted, decompressed and checked against the record. ``require_seal`` also
+    refuses, while ``ENCRYPTION`` is set, a plaintext snapshot (use it where what is read
+    is trusted, such as the parent a backup reuses content ids from); without it, a
+    plaintext snapshot is read as is (garbage collection, ``check`` and ``verify``, for
+    which a forged file list can only keep more content alive or report problems).
+    """
+
+    def fetch(
+        storage: SnapshotStorage,
+        location: Location,
+        snapshot: Snapshot,
+        record: ArtifactRecord,
+        dest: Path,
+    ) -> None:
+        session: RestoreSession | None = None
+        if snapshot.encrypted or record.encrypted:
+            session = open_restore_session(encryption, snapshot)
+        elif require_seal:
+            check_authenticity(encryption, snapshot)
+        folder = Path(tempfile.mkdtemp(prefix="fetch-", dir=dest.parent))
+        try:
+            fetched = fetch_all(storage, location, snapshot, [record], folder, None, session)
+            os.replace(fetched[record.filename], dest)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    return fetch
 
 
 def _hash_stream(

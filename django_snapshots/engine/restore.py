@@ -39,7 +39,7 @@ from django_snapshots.engine.catalog import delete_snapshot, resolve, resolve_ne
 from django_snapshots.engine.crypto import open_restore_session
 from django_snapshots.engine.fetch import fetch_all
 from django_snapshots.engine.imports import ImportFailure, run_importers
-from django_snapshots.engine.pools import bind_all
+from django_snapshots.engine.pools import bind_all, restore_pool_options
 from django_snapshots.engine.safety import (
     SafetyCapture,
     plan_capture,
@@ -55,7 +55,6 @@ from django_snapshots.exceptions import (
 )
 from django_snapshots.layout import Location
 from django_snapshots.manifest import ArtifactRecord, Snapshot
-from django_snapshots.pool.options import DEFAULT_POOL_OPTIONS
 from django_snapshots.scratch import scratch_folder
 from django_snapshots.settings import get_settings, get_storage
 from django_snapshots.signals import post_restore, pre_restore, sent_around
@@ -178,13 +177,14 @@ def checked_plan(
     The snapshot's seal is verified (and its decryption session opened) here, so every
     path to an import — restore and undo alike — refuses what cannot be authenticated.
     """
-    session = open_restore_session(get_settings().encryption_backend(), snapshot)
+    encryption = get_settings().encryption_backend()
+    session = open_restore_session(encryption, snapshot)
     bind_all(
         (importer for _, importer in selected),
         storage,
         snapshot.name,
         location.format,
-        DEFAULT_POOL_OPTIONS,
+        restore_pool_options(encryption, session, snapshot),
     )
     for _, importer in selected:
         if isinstance(importer, PreflightImporter):

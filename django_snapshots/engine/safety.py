@@ -42,7 +42,7 @@ from django_snapshots.engine.catalog import list_snapshots, resolve
 from django_snapshots.engine.crypto import open_restore_session
 from django_snapshots.engine.fetch import fetch_all
 from django_snapshots.engine.imports import Pair, reports_only, run_importers
-from django_snapshots.engine.pools import bind_all, pool_options
+from django_snapshots.engine.pools import bind_all, pool_options, restore_pool_options
 from django_snapshots.engine.produce import stored_name
 from django_snapshots.engine.types import ProgressCallback
 from django_snapshots.exceptions import (
@@ -54,7 +54,6 @@ from django_snapshots.exceptions import (
 from django_snapshots.layout import Location
 from django_snapshots.manifest import Snapshot
 from django_snapshots.naming import render_name
-from django_snapshots.pool.options import DEFAULT_POOL_OPTIONS
 from django_snapshots.retention import SAFETY_KEY, is_safety_snapshot
 from django_snapshots.scratch import scratch_folder
 from django_snapshots.settings import get_settings
@@ -251,10 +250,11 @@ def put_back(
     Raise :class:`~django_snapshots.engine.imports.ImportFailure` if an importer fails.
     """
     location, stored = resolve(storage, snapshot.name)
-    session = open_restore_session(get_settings().encryption_backend(), stored)
+    encryption = get_settings().encryption_backend()
+    session = open_restore_session(encryption, stored)
     pairs = safety_pairs(stored, filenames)
-    importers = (importer for _, importer in pairs)
-    bind_all(importers, storage, stored.name, location.format, DEFAULT_POOL_OPTIONS)
+    pool = restore_pool_options(encryption, session, stored)
+    bind_all((importer for _, importer in pairs), storage, stored.name, location.format, pool)
     with scratch_folder("undo") as scratch:
         records = [record for record, _ in pairs]
         plain = fetch_all(storage, location, stored, records, Path(scratch), progress, session)

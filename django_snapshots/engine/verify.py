@@ -29,19 +29,27 @@ def verify_snapshot(
     ``ENCRYPTION`` set, a manifest whose seal fails or is missing raises
     :class:`~django_snapshots.SnapshotEncryptionError`; encrypted artifacts are checked
     against the stored bytes' size and sha256, so no decryption key is needed.
-    ``progress`` receives ``"verify"`` events.
+    ``progress`` receives ``"verify"`` events. Pool content (media) is checked when this
+    host can read the pool; an encrypted pool needs its key (else a note says so, and
+    ``read_data`` fails).
     """
     store = storage if storage is not None else get_storage()
     location, snapshot = resolve_newest(store) if name is None else resolve(store, name)
-    check_authenticity(get_settings().encryption_backend(), snapshot)
+    encryption = get_settings().encryption_backend()
+    check_authenticity(encryption, snapshot)
     checks = check_all(store, location, snapshot, progress)
     for record in snapshot.artifacts:
         if record.metadata.get("layout") == "pool":
-            problems = verify_pools(
-                store, snapshot.name, read_data=read_data, subset=read_data_subset
+            problems, unreadable = verify_pools(
+                store, snapshot, encryption, read_data=read_data, subset=read_data_subset
             )
             checks.extend(ArtifactCheck(record.filename, False, problem) for problem in problems)
-            if not problems:
+            for pool in unreadable:
+                # Without the key nothing of the pool can be checked: a note, unless the
+                # caller asked for the content to be read.
+                message = f"pool content not checked: this host holds no key to read pool {pool}"
+                checks.append(ArtifactCheck(record.filename, not read_data, message))
+            if not problems and not unreadable:
                 what = "re-hashed" if read_data else "present with the right sizes"
                 checks.append(ArtifactCheck(record.filename, True, f"pool content {what}"))
             break

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from django_snapshots import layout
 from django_snapshots.exceptions import SnapshotError, SnapshotLockedError
 from django_snapshots.pool.index import (
     IndexBuilder,
@@ -40,12 +41,13 @@ from django_snapshots.pool.locks import PoolLock
 from django_snapshots.pool.options import DEFAULT_POOL_OPTIONS, PoolOptions
 from django_snapshots.pool.packs import BlobRecord, PackRecord, fetch_pack, read_pack_header
 from django_snapshots.pool.roots import ArtifactFetcher, ReferenceScan, fetch_plain_artifact
+from django_snapshots.pool.storeio import stored_size
 from django_snapshots.pool.tables import IdSet
 from django_snapshots.pool.writer import PackWriter
 from django_snapshots.scratch import scratch_folder
 from django_snapshots.storage.protocols import SnapshotStorage
 
-__all__ = ["GarbageReport", "collect_all_garbage", "collect_garbage"]
+__all__ = ["GarbageReport", "collect_all_garbage", "collect_garbage", "drop_unnamed_pool"]
 
 _COMPACT_AFTER: Final = 32
 """With more index files than this, a collection rewrites them as one even if nothing died."""
@@ -294,16 +296,64 @@ def collect_all_garbage(
 
     ``known`` are the options this project can open pools with (the configured ones;
     the plain default is always safe to include). A pool none of them names (written
-    with another key or codec) is reported as skipped, untouched.
+    with another key or codec) is left untouched while a snapshot names it (reported
+    as skipped); once none does, its objects are deleted without being read
+    (:func:`drop_unnamed_pool`).
     """
     by_name = {options.name: options for options in known}
     reports: list[GarbageReport] = []
     for name in list_pools(storage):
         options = by_name.get(name)
         if options is None:
-            reports.append(GarbageReport(name, skipped="needs the key and codec that wrote it"))
+            reports.append(drop_unnamed_pool(storage, name, wait=wait))
             continue
         reports.append(
             collect_garbage(storage, options, fetch=fetch, wait=wait, max_unused=max_unused)
         )
     return reports
+
+
+def _why_kept(storage: SnapshotStorage, pool: str) -> str | None:
+    """Return why pool ``pool`` may still be needed (a manifest names it or is unreadable)."""
+    for name, state in sorted(layout.scan(storage).items()):
+        for location in state.locations:
+            try:
+                snapshot = layout.read_manifest(storage, location)
+            except SnapshotError as error:
+                return f"nothing collected: snapshot {name}: {error}"
+            if any(record.metadata.get("pool") == pool for record in snapshot.artifacts):
+                return "needs the key and codec that wrote it"
+    return None
+
+
+def drop_unnamed_pool(storage: SnapshotStorage, name: str, *, wait: float = 0.0) -> GarbageReport:
+    """Delete the packs and index files of pool ``name`` if no snapshot names it any more.
+
+    Needs no key: nothing is read but the manifests. Under the pool's ``exclusive``
+    lock (so no backup is adding to it); a snapshot that names the pool, or whose
+    manifest cannot be read, leaves it untouched (``skipped`` says why). Index files go
+    first, so a kill leaves orphan packs that the next call removes.
+    """
+    paths = PoolPaths(name)
+    report = GarbageReport(name)
+    lock = PoolLock(storage, paths, "exclusive", wait=wait)
+    try:
+        lock.acquire()
+    except SnapshotError as error:
+        report.skipped = f"nothing collected: {error}"
+        return report
+    try:
+        report.skipped = _why_kept(storage, name)
+        if report.skipped is None:
+            for path in list_index_files(storage, paths):
+                storage.delete(path)
+            for path in storage.list(paths.packs):
+                if paths.pack_id(path) is not None:
+                    report.bytes_deleted += stored_size(storage, path) or 0
+                    storage.delete(path)
+                    report.packs_deleted += 1
+    except SnapshotError as error:
+        report.skipped = f"collection stopped: {error}"
+    finally:
+        lock.release()
+    return report

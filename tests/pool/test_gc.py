@@ -149,7 +149,9 @@ def test_collect_all_garbage_skips_pools_it_cannot_open(local: Harness, tmp_path
 
     keyed = PoolOptions(ids=HmacSha256Ids(b"k" * 32))
     local.backup("plain", make_tree(tmp_path / "m", {"a": b"a"}))
-    Harness(local.storage, keyed).backup("keyed", make_tree(tmp_path / "n", {"b": b"b"}))
+    keyed_harness = Harness(local.storage, keyed)
+    keyed_harness.backup("keyed", make_tree(tmp_path / "n", {"b": b"b"}))
+    keyed_harness.backup("keyed-2", make_tree(tmp_path / "o", {"c": b"c"}))
     engine.delete_snapshot("plain", storage=local.storage, collect_garbage=False)
     engine.delete_snapshot("keyed", storage=local.storage, collect_garbage=False)
     reports = {report.pool: report for report in collect_all_garbage(local.storage)}
@@ -157,3 +159,36 @@ def test_collect_all_garbage_skips_pools_it_cannot_open(local: Harness, tmp_path
     assert reports[keyed.name].skipped == "needs the key and codec that wrote it"
     (again,) = [r for r in collect_all_garbage(local.storage, [keyed]) if r.pool == keyed.name]
     assert again.packs_deleted == 1
+
+
+def test_a_pool_no_snapshot_names_is_emptied_without_its_key(
+    local: Harness, tmp_path: Path
+) -> None:
+    """Once no manifest names a pool of an unknown key, its packs and index files go."""
+    from django_snapshots.pool.gc import collect_all_garbage
+    from django_snapshots.pool.ids import HmacSha256Ids
+
+    keyed = PoolOptions(ids=HmacSha256Ids(b"k" * 32))
+    Harness(local.storage, keyed).backup("keyed", make_tree(tmp_path / "n", {"b": b"b" * 999}))
+    assert pool_files(local.storage)
+    engine.delete_snapshot("keyed", storage=local.storage, collect_garbage=False)
+    (report,) = collect_all_garbage(local.storage)
+    assert (report.pool, report.skipped, report.packs_deleted) == (keyed.name, None, 1)
+    assert report.bytes_deleted > 0 and pool_files(local.storage) == []
+
+
+def test_an_unreadable_manifest_keeps_a_pool_of_an_unknown_key(
+    local: Harness, tmp_path: Path
+) -> None:
+    """A pool of an unknown key stays while some manifest cannot be read (it may name it)."""
+    from django_snapshots.pool.gc import collect_all_garbage
+    from django_snapshots.pool.ids import HmacSha256Ids
+
+    keyed = PoolOptions(ids=HmacSha256Ids(b"k" * 32))
+    Harness(local.storage, keyed).backup("keyed", make_tree(tmp_path / "n", {"b": b"b"}))
+    local.backup("broken", make_tree(tmp_path / "m", {"a": b"a"}))
+    engine.delete_snapshot("keyed", storage=local.storage, collect_garbage=False)
+    local.storage.write("broken/manifest.json", io.BytesIO(b"{not json"))
+    reports = {report.pool: report for report in collect_all_garbage(local.storage)}
+    assert "broken" in str(reports[keyed.name].skipped)
+    assert any(keyed.name in path for path in pool_files(local.storage))
