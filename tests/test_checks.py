@@ -23,7 +23,9 @@ def store(settings: Settings, tmp_path: Path) -> Path:
     media = tmp_path / "media"
     shutil.copytree(EXAMPLE_MEDIA, media)
     settings.MEDIA_ROOT = str(media)
-    return tmp_path / "snapshots"
+    location = tmp_path / "snapshots"
+    location.mkdir()
+    return location
 
 
 def _configure(settings: Settings, location: Path, **extra: Any) -> None:
@@ -76,6 +78,16 @@ def test_warning_when_storage_holds_no_snapshot(settings: Settings, store: Path)
     """With MAX_AGE set, an empty storage is W001: no backup ever ran."""
     _configure(settings, store, MAX_AGE="P1D")
     assert _w001() == ["backups look stopped: no snapshot in storage"]
+
+
+def test_warning_names_a_storage_location_that_does_not_exist(
+    settings: Settings, store: Path
+) -> None:
+    """A mistyped storage location is W001 naming it, not an empty storage."""
+    _configure(settings, store / "typo", MAX_AGE="P1D")
+    (message,) = _w001()
+    assert "cannot be read" in message and "typo" in message and "does not exist" in message
+    assert not (store / "typo").exists()
 
 
 def test_warning_for_an_unreadable_newest_snapshot(settings: Settings, store: Path) -> None:

@@ -30,6 +30,7 @@ from tests.engine.conftest import CollectingImporter, FakeExporter
 @pytest.fixture
 def local_storage(tmp_path: Path) -> LocalFileSystemBackend:
     """Return an empty local storage."""
+    (tmp_path / "store").mkdir()
     return LocalFileSystemBackend(tmp_path / "store")
 
 

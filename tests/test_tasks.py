@@ -30,6 +30,7 @@ def store(settings: Settings, tmp_path: Path) -> Path:
     shutil.copytree(EXAMPLE_MEDIA, media)
     settings.MEDIA_ROOT = str(media)
     location = tmp_path / "snapshots"
+    location.mkdir()
     settings.SNAPSHOTS = {
         "STORAGE": {
             "BACKEND": "django_snapshots.storage.LocalFileSystemBackend",
@@ -83,10 +84,17 @@ def test_verify_task_reports_an_intact_snapshot_and_fails_on_damage(store: Path)
     assert value == {
         "name": "v",
         "ok": True,
-        "checks": [{"filename": "media.tar.zst", "ok": True, "message": "ok"}],
+        "checks": [
+            {"filename": "media.files.zst", "ok": True, "message": "ok"},
+            {
+                "filename": "media.files.zst",
+                "ok": True,
+                "message": "pool content present with the right sizes",
+            },
+        ],
     }
-    (store / "v" / "media.tar.zst").write_bytes(b"damaged")
+    (store / "v" / "media.files.zst").write_bytes(b"damaged")
     result = verify_task.enqueue("v")
     assert result.status == "FAILED"
     assert result.errors[0].exception_class_path.endswith("SnapshotIntegrityError")
-    assert "media.tar.zst" in result.errors[0].traceback
+    assert "media.files.zst" in result.errors[0].traceback

@@ -198,6 +198,11 @@ class AgeEncryption:
                 option, "needs 'verify_keys' (or 'signing_key'): restores check signatures"
             )
 
+    @property
+    def can_back_up(self) -> bool:
+        """Return True if this host can encrypt and seal (passphrase, or recipients and key)."""
+        return self.mode == "passphrase" or bool(self._recipients and self._signer)
+
     def _master_key(self) -> bytes:
         """Return the passphrase's master key, derived once (scrypt is slow on purpose)."""
         with self._lock:
@@ -233,7 +238,7 @@ class AgeEncryption:
                 keys.derive_key(master, "content-key"),
                 HmacSealer(snapshot_name, keys.derive_key(master, "manifest-mac")),
             )
-        if not self._recipients or self._signer is None:
+        if not self.can_back_up:
             raise SnapshotEncryptionError(
                 f"cannot back up snapshot {snapshot_name!r}: ENCRYPTION has no 'recipients' "
                 "and 'signing_key' (this host is set up to restore only)"

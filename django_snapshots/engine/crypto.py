@@ -17,10 +17,16 @@ from django_snapshots.encryption import (
     SnapshotEncryption,
     canonical_manifest_payload,
 )
+from django_snapshots.encryption.age import AgeEncryption
 from django_snapshots.exceptions import SnapshotEncryptionError
 from django_snapshots.manifest import Snapshot
 
-__all__ = ["check_authenticity", "open_restore_session", "seal_manifest"]
+__all__ = [
+    "check_authenticity",
+    "open_restore_session",
+    "refuse_safety_without_keys",
+    "seal_manifest",
+]
 
 
 def _payload(snapshot: Snapshot) -> bytes:
@@ -67,3 +73,17 @@ def check_authenticity(encryption: SnapshotEncryption | None, snapshot: Snapshot
         return
     verifier = encryption.begin_verify(snapshot.name, snapshot.encryption_header)
     verifier.verify(_payload(snapshot), snapshot.authentication)
+
+
+def refuse_safety_without_keys(encryption: SnapshotEncryption | None, snapshot_name: str) -> None:
+    """Refuse, before anything is fetched, a safety snapshot this host cannot encrypt.
+
+    A restore-only host (identities and verify keys, no recipients or signing key) could
+    only take a plaintext safety snapshot, which its own restores would then refuse.
+    """
+    if isinstance(encryption, AgeEncryption) and not encryption.can_back_up:
+        raise SnapshotEncryptionError(
+            f"cannot take the safety snapshot before restoring {snapshot_name!r}: this host "
+            "is set up to restore only (ENCRYPTION has no 'recipients' and 'signing_key'); "
+            "nothing was restored (--no-safety-snapshot restores without one)"
+        )

@@ -36,7 +36,7 @@ from django_snapshots.artifacts.registry import (
 )
 from django_snapshots.encryption import RestoreSession
 from django_snapshots.engine.catalog import delete_snapshot, resolve, resolve_newest
-from django_snapshots.engine.crypto import open_restore_session
+from django_snapshots.engine.crypto import open_restore_session, refuse_safety_without_keys
 from django_snapshots.engine.fetch import fetch_all
 from django_snapshots.engine.imports import ImportFailure, run_importers
 from django_snapshots.engine.pools import bind_all, restore_pool_options
@@ -191,6 +191,8 @@ def checked_plan(
             importer.preflight()
     check_scratch_space(snapshot.name, [record for record, _ in selected])
     capture = plan_capture(selected) if safety_snapshot else None
+    if capture is not None and capture.exporters:
+        refuse_safety_without_keys(encryption, snapshot.name)
     return RestorePlan(storage, location, snapshot, selected, capture, session)
 
 

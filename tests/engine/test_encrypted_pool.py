@@ -84,10 +84,16 @@ def _backup(storage: LocalFileSystemBackend, name: str, media: Path) -> Snapshot
     return engine.create_snapshot(name, exporters=[MediaArtifactExporter(media)], storage=storage)
 
 
-def _restore(storage: LocalFileSystemBackend, name: str, target: Path) -> None:
+def _restore(
+    storage: LocalFileSystemBackend, name: str, target: Path, *, safety: bool = True
+) -> None:
+    """Restore ``name``'s media into ``target``; a restore-only host passes ``safety=False``."""
     target.mkdir(exist_ok=True)
     engine.restore_snapshot(
-        name, importers={"media": media_importer_factory(target)}, storage=storage
+        name,
+        importers={"media": media_importer_factory(target)},
+        storage=storage,
+        safety_snapshot=safety,
     )
 
 
@@ -197,13 +203,28 @@ def test_a_restore_host_reads_the_pool_a_full_host_wrote(
     _backup(storage, "one", media)
     _backup(storage, "two", media)
     _use(settings, storage, keys.restore_host())
-    _restore(storage, "two", tmp_path / "restored")
+    _restore(storage, "two", tmp_path / "restored", safety=False)
     assert tree_of(tmp_path / "restored") == tree_of(media)
     assert engine.verify_snapshot("two", storage=storage, read_data=True).ok
     assert storage_findings(storage=storage) == []
     engine.delete_snapshot("one", storage=storage, collect_garbage=False)
     (report,) = engine.collect_garbage(storage=storage)
     assert report.skipped == "needs the key and codec that wrote it"
+
+
+def test_a_restore_host_refuses_a_safety_snapshot_it_cannot_encrypt(
+    settings: Settings, storage: LocalFileSystemBackend, keys: KeySet, tmp_path: Path
+) -> None:
+    """Without recipients and signing key, a restore with a safety snapshot is refused first."""
+    _use(settings, storage, keys.full())
+    _backup(storage, "one", _media(tmp_path / "media"))
+    _use(settings, storage, keys.restore_host())
+    target = make_tree(tmp_path / "live", {"kept.txt": b"live data"})
+    before = tree_of(target)
+    with pytest.raises(SnapshotEncryptionError, match="restore only.*--no-safety-snapshot"):
+        _restore(storage, "one", target)
+    assert tree_of(target) == before
+    assert [item.name for item in engine.list_snapshots(storage=storage)] == ["one"]
 
 
 def test_a_recipients_only_backup_host_keeps_media_as_an_encrypted_tar(
@@ -218,7 +239,7 @@ def test_a_recipients_only_backup_host_keeps_media_as_an_encrypted_tar(
     assert "pool" not in record.metadata and pool_files(storage) == []
     assert CONTENT_MARKER not in _stored_bytes(tmp_path / "store")
     _use(settings, storage, keys.restore_host())
-    _restore(storage, "tarred", tmp_path / "restored")
+    _restore(storage, "tarred", tmp_path / "restored", safety=False)
     assert tree_of(tmp_path / "restored") == tree_of(media)
 
 
@@ -259,7 +280,7 @@ def test_a_change_of_recipients_starts_a_pool_the_new_recipient_opens(
         storage,
         AgeEncryption(identities=[other_keys.identity], verify_keys=[keys.verify_key]),
     )
-    _restore(storage, "two", tmp_path / "restored")
+    _restore(storage, "two", tmp_path / "restored", safety=False)
     assert tree_of(tmp_path / "restored") == tree_of(media)
 
 

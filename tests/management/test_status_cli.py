@@ -134,9 +134,13 @@ def tiny_tmp(tmp_path: Path) -> Iterator[Path]:
 def test_restore_preflight_refuses_without_scratch_space(
     monitored: Project, tiny_tmp: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A restore whose plain files exceed the free scratch space is refused with the numbers."""
+    """A restore whose plain files exceed the free scratch space is refused with the numbers.
+
+    The archive format keeps media as a tar, which a restore unpacks in scratch (a pool
+    restore streams packs into the media root instead).
+    """
     (monitored.var / "media" / "big.bin").write_bytes(os.urandom(3 * 1024 * 1024))
-    monitored.snapshots("backup", "--name", "big", "media", check=True)
+    monitored.snapshots("backup", "--name", "big", "--format", "archive", "media", check=True)
     (monitored.var / "media" / "big.bin").unlink()
     monkeypatch.setenv("TMPDIR", str(tiny_tmp))
     result = monitored.snapshots("restore", "--name", "big", "--noinput")
