@@ -238,7 +238,7 @@ class AgeEncryption:
                 keys.derive_key(master, "content-key"),
                 HmacSealer(snapshot_name, keys.derive_key(master, "manifest-mac")),
             )
-        if not self.can_back_up:
+        if not self._recipients or self._signer is None:
             raise SnapshotEncryptionError(
                 f"cannot back up snapshot {snapshot_name!r}: ENCRYPTION has no 'recipients' "
                 "and 'signing_key' (this host is set up to restore only)"
