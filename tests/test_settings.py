@@ -15,6 +15,7 @@ from django.core.files.storage import FileSystemStorage, InMemoryStorage
 from django.test import override_settings
 
 from django_snapshots.checks import check_settings
+from django_snapshots.encryption import AgeEncryption
 from django_snapshots.settings import (
     PruneConfig,
     SnapshotSettings,
@@ -70,6 +71,13 @@ class BadSyncStorage(LocalFileSystemBackend):
     """Claims the advanced tier, but sync takes one argument."""
 
     def sync(self, src_prefix: str) -> None:  # type: ignore[override]  # pyright: ignore[reportIncompatibleMethodOverride]
+        return None
+
+
+class PositionalPoolCodec(AgeEncryption):
+    """Offers the encrypted pool, but pool_codec takes no keyword ``writing``."""
+
+    def pool_codec(self) -> None:  # type: ignore[override]  # pyright: ignore[reportIncompatibleMethodOverride]
         return None
 
 
@@ -239,6 +247,10 @@ BAD_SETTINGS: list[tuple[object, str]] = [
         "SNAPSHOTS['ENCRYPTION']: django_snapshots.encryption.AgeEncryption: ",
     ),
     ({"ENCRYPTION": {"BACKEND": "no.Such"}}, "SNAPSHOTS['ENCRYPTION']: cannot import BACKEND"),
+    (
+        {"ENCRYPTION": PositionalPoolCodec(passphrase="pool")},
+        "does not conform to PoolEncryption: pool_codec",
+    ),
     ({"DATABASE_CONNECTORS": []}, "SNAPSHOTS['DATABASE_CONNECTORS']: must be a dict"),
     ({"DATABASE_CONNECTORS": {"other": "auto"}}, "'other' is not a database alias in DATABASES"),
     (

@@ -243,7 +243,7 @@ def _artifacts(value: object) -> list[str] | None:
 
 
 def _encryption(value: object) -> object:
-    from django_snapshots.encryption.protocols import SnapshotEncryption
+    from django_snapshots.encryption.protocols import PoolEncryption, SnapshotEncryption
 
     key = "['ENCRYPTION']"
     if value is None:
@@ -255,6 +255,10 @@ def _encryption(value: object) -> object:
     except SnapshotConfigurationError as error:
         raise _Invalid(key, str(error)) from None
     problem = nonconformance(backend, SnapshotEncryption)
+    if problem is None and isinstance(backend, PoolEncryption):
+        # Only the names are checked by isinstance; a wrong signature would first
+        # surface mid-backup, so the pool capability is checked in full here.
+        problem = nonconformance(backend, PoolEncryption)
     if problem is not None:
         raise _Invalid(key, problem)
     return backend
