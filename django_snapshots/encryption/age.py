@@ -24,15 +24,16 @@ from __future__ import annotations
 import base64
 import hmac
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final, Literal, TypeVar, cast
+from typing import Any, Final, Literal, cast
 
 import pyrage
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.core.exceptions import ImproperlyConfigured
 
 from django_snapshots.encryption import keys
+from django_snapshots.encryption.options import option_error, parse_public_key_options
 from django_snapshots.encryption.poolcodec import AgePoolCodec, keyed_pool_ids
 from django_snapshots.encryption.protocols import ManifestVerifier
 from django_snapshots.encryption.sealing import Ed25519Signer, Ed25519Verifier, HmacSealer
@@ -51,35 +52,10 @@ PUBLIC_KEY_SCHEME: Final = "age-x25519"
 HEADER_VERSION: Final = 1
 """Header ``version`` this release writes and reads."""
 
-_T = TypeVar("_T")
-_R = TypeVar("_R")
-
 _REMEMBERED: Final = 16
 """Unwrapped per-snapshot identities kept, so restoring a snapshot again skips scrypt."""
 
 _OPTIONS: Final = ("recipients", "identities", "identity_file", "signing_key", "verify_keys")
-
-
-def _problem(option: str, message: str) -> ImproperlyConfigured:
-    return ImproperlyConfigured(f"AgeEncryption option {option!r}: {message}")
-
-
-def _strings(option: str, value: object) -> list[str]:
-    """Return ``value`` as a non-empty list of strings, or raise naming ``option``."""
-    if isinstance(value, str) or not isinstance(value, (list, tuple)):
-        raise _problem(option, f"must be a list of strings, got {type(value).__name__}")
-    items: list[object] = list(value)  # pyright: ignore[reportUnknownArgumentType]
-    if not items or not all(isinstance(item, str) and item.strip() for item in items):
-        raise _problem(option, "must be a non-empty list of non-empty strings")
-    return [str(item) for item in items]
-
-
-def _parsed(option: str, parse: Callable[[_T], _R], value: _T) -> _R:
-    """Return ``parse(value)``; a ``ValueError`` becomes a configuration error naming ``option``."""
-    try:
-        return parse(value)
-    except ValueError as error:
-        raise _problem(option, str(error)) from None
 
 
 def _text(name: str, header: Mapping[str, Any], key: str) -> str:
@@ -130,14 +106,14 @@ class AgeEncryption:
         self._verify_keys: list[Ed25519PublicKey] = []
         if passphrase is not None:
             if given:
-                raise _problem(
+                raise option_error(
                     "passphrase",
                     f"cannot be combined with {', '.join(map(repr, given))} "
                     "(choose passphrase mode or public-key mode)",
                 )
             value = cast("object", passphrase)  # settings may hand over any type
             if not isinstance(value, str) or not value:
-                raise _problem("passphrase", "must be a non-empty string")
+                raise option_error("passphrase", "must be a non-empty string")
             self._passphrase = passphrase
             return
         if not given:
@@ -146,57 +122,15 @@ class AgeEncryption:
                 "'recipients' and 'signing_key' (backup) and 'identities' or "
                 "'identity_file' and 'verify_keys' (restore)"
             )
-        self._load_public_key_options(
+        parsed = parse_public_key_options(
             recipients, identities, identity_file, signing_key, verify_keys
         )
-
-    def _load_public_key_options(
-        self,
-        recipients: Sequence[str] | None,
-        identities: Sequence[str] | None,
-        identity_file: str | Path | None,
-        signing_key: str | None,
-        verify_keys: Sequence[str] | None,
-    ) -> None:
-        """Parse and cross-check the public-key mode options."""
-        if identities is not None and identity_file is not None:
-            raise _problem("identity_file", "give 'identities' or 'identity_file', not both")
-        if recipients is not None:
-            self.recipients = _strings("recipients", recipients)
-            self._recipients = _parsed("recipients", keys.parse_recipients, self.recipients)
-            if signing_key is None:
-                raise _problem("recipients", "needs 'signing_key': every manifest is signed")
-        if signing_key is not None:
-            text = cast("object", signing_key)  # settings may hand over any type
-            if not isinstance(text, str):
-                raise _problem("signing_key", "must be a string (SNAPSHOTS-SIGNING-KEY-…)")
-            if recipients is None:
-                raise _problem("signing_key", "needs 'recipients' (it signs backups)")
-            private = _parsed("signing_key", keys.parse_signing_key, signing_key)
-            self._signer = Ed25519Signer(private)
-            self._signing_seed = keys.signing_seed(private)
-            self._verify_keys.append(private.public_key())
-        if identity_file is not None:
-            path = Path(identity_file)
-            try:
-                lines = keys.parse_identity_file(path.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError) as error:
-                raise _problem("identity_file", f"cannot read {str(path)!r}: {error}") from None
-            if not lines:
-                raise _problem("identity_file", f"{str(path)!r} holds no identity")
-            self._identities = _parsed("identity_file", keys.parse_identities, lines)
-        if identities is not None:
-            self._identities = _parsed(
-                "identities", keys.parse_identities, _strings("identities", identities)
-            )
-        if verify_keys is not None:
-            for verify_key in _strings("verify_keys", verify_keys):
-                self._verify_keys.append(_parsed("verify_keys", keys.parse_verify_key, verify_key))
-        if self._identities and not self._verify_keys:
-            option = "identity_file" if identity_file is not None else "identities"
-            raise _problem(
-                option, "needs 'verify_keys' (or 'signing_key'): restores check signatures"
-            )
+        self.recipients = parsed.recipient_texts
+        self._recipients = parsed.recipients
+        self._identities = parsed.identities
+        self._signer = parsed.signer
+        self._signing_seed = parsed.signing_seed
+        self._verify_keys = parsed.verify_keys
 
     @property
     def can_back_up(self) -> bool:

@@ -221,7 +221,7 @@ def test_a_restore_host_refuses_a_safety_snapshot_it_cannot_encrypt(
     _use(settings, storage, keys.restore_host())
     target = make_tree(tmp_path / "live", {"kept.txt": b"live data"})
     before = tree_of(target)
-    with pytest.raises(SnapshotEncryptionError, match="restore only.*--no-safety-snapshot"):
+    with pytest.raises(SnapshotEncryptionError, match=r"restore only.*--no-safety-snapshot"):
         _restore(storage, "one", target)
     assert tree_of(target) == before
     assert [item.name for item in engine.list_snapshots(storage=storage)] == ["one"]
