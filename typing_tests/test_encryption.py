@@ -24,7 +24,7 @@ from django_snapshots.encryption import (
     keygen_text,
 )
 from django_snapshots.encryption.sessions import AgeBackupSession, AgeRestoreSession
-from django_snapshots.testing import SnapshotEncryptionContract
+from django_snapshots.testing import PoolEncryptionContract, SnapshotEncryptionContract
 
 
 def age_encryption_is_a_snapshot_encryption(backend: SnapshotEncryption) -> None:
@@ -120,3 +120,16 @@ class MyContract(SnapshotEncryptionContract):
 
     def make_encryption(self, tmp_path: Any) -> SnapshotEncryption:
         return AgeEncryption(passphrase="pw")
+
+
+class MyPoolContract(PoolEncryptionContract):
+    """A pool contract subclass may narrow its factories and decline a backup-only host."""
+
+    def make_encryption(self, tmp_path: Any) -> AgeEncryption:
+        return AgeEncryption(passphrase="pw")
+
+    def make_restore_encryption(self, tmp_path: Any) -> AgeEncryption:
+        return AgeEncryption(passphrase="pw")
+
+    def make_backup_only_encryption(self, tmp_path: Any) -> SnapshotEncryption | None:
+        return None

@@ -28,7 +28,8 @@ and :class:`django_snapshots.testing.SnapshotEncryptionContract` checks behaviou
 A backend may also implement :class:`PoolEncryption`, an optional capability the
 engine discovers with ``isinstance``: then encrypted directory-format snapshots keep
 their media in an encrypted, content-addressed pool (``docs/media.md``) instead of
-one encrypted tar per snapshot.
+one encrypted tar per snapshot; :class:`django_snapshots.testing.PoolEncryptionContract`
+checks its behaviour.
 """
 
 from __future__ import annotations

@@ -26,6 +26,12 @@ left intact, and one-line :class:`~django_snapshots.SnapshotConnectorError` mess
 naming the alias for a missing client program, an unreachable server and an unknown
 alias (see ``docs/connectors.md``).
 
+:class:`SnapshotEncryptionContract` pins what an encryption backend must do (round
+trips, seals, refusal of damage and of other keys, bounded memory), and
+:class:`PoolEncryptionContract`, which includes it, what a backend that also encrypts
+the media pool must do: one pool name on every host of the same keys, keyed content
+ids, codecs that refuse other keys and damage (see ``docs/encryption.md``).
+
 Running the tests needs pytest (for the ``tmp_path`` fixture); importing this module
 does not: it imports nothing outside the standard library, Django and django-snapshots.
 """
@@ -39,6 +45,7 @@ from django_snapshots.testing.connectors import (
     Row,
 )
 from django_snapshots.testing.encryption import SnapshotEncryptionContract
+from django_snapshots.testing.pool_encryption import PoolEncryptionContract
 from django_snapshots.testing.storage import (
     AdvancedSnapshotStorageContract,
     SnapshotStorageContract,
@@ -49,6 +56,7 @@ __all__ = [
     "ORIGINAL_ROWS",
     "AdvancedSnapshotStorageContract",
     "DatabaseConnectorContract",
+    "PoolEncryptionContract",
     "Row",
     "SnapshotEncryptionContract",
     "SnapshotStorageContract",

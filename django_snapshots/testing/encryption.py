@@ -27,9 +27,9 @@ import io
 import json
 import threading
 import tracemalloc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any, ClassVar
+from typing import Any, ClassVar
 
 from django_snapshots.conformance import check_conformance
 from django_snapshots.encryption.protocols import (
@@ -51,64 +51,18 @@ from django_snapshots.streams import (
     compressing_reader,
     decompressing_writer,
 )
+from django_snapshots.testing._sources import (
+    BINARY,
+    MARKER,
+    MIB,
+    Source,
+    SourceFailure,
+    damaged,
+    drain,
+    generated,
+)
 
 __all__ = ["SnapshotEncryptionContract"]
-
-_MiB = 1024 * 1024
-_MARKER = b"MARKER-7f3a9c-plaintext-must-not-leak"
-_BINARY = bytes(range(256)) * 300 + _MARKER
-
-
-class _Failure(Exception):
-    """Raised by a source stream on purpose."""
-
-
-class _Source(io.RawIOBase):
-    """A readable stream of generated chunks that must be read in bounded pieces."""
-
-    def __init__(self, chunks: Iterator[bytes], fail_after: int | None = None) -> None:
-        super().__init__()
-        self._chunks = chunks
-        self._pending = b""
-        self._served = 0
-        self._fail_after = fail_after
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int | None = -1) -> bytes:
-        if size is None or size < 0 or size > 16 * _MiB:
-            raise AssertionError(f"the source was read unbounded (size {size})")
-        if self._fail_after is not None and self._served >= self._fail_after:
-            raise _Failure("the source failed on purpose")
-        while not self._pending:
-            chunk = next(self._chunks, None)
-            if chunk is None:
-                return b""
-            self._pending = chunk
-        data, self._pending = self._pending[:size], self._pending[size:]
-        self._served += len(data)
-        return data
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        data = self.read(len(view))
-        view[: len(data)] = data
-        return len(data)
-
-
-def _generated(size: int) -> Iterator[bytes]:
-    """Yield ``size`` deterministic bytes in 1 MiB chunks, made on the fly."""
-    block = bytes(range(256)) * (_MiB // 256)
-    index = 0
-    while index * _MiB < size:
-        yield (index.to_bytes(8, "big") + block[8:])[: size - index * _MiB]
-        index += 1
-
-
-def _drain(stream: IO[bytes]) -> bytes:
-    """Read ``stream`` to its end in 1 MiB pieces."""
-    return b"".join(iter(lambda: stream.read(_MiB), b""))
 
 
 def _raises(what: str, action: Callable[[], object]) -> SnapshotError:
@@ -130,9 +84,9 @@ def _one_line(error: BaseException, snapshot: str) -> None:
 class SnapshotEncryptionContract:
     """The behaviour every :class:`~django_snapshots.encryption.SnapshotEncryption` must have."""
 
-    large_size: ClassVar[int] = 64 * _MiB
+    large_size: ClassVar[int] = 64 * MIB
     """Bytes streamed by the bounded-memory test."""
-    memory_limit: ClassVar[int] = 32 * _MiB
+    memory_limit: ClassVar[int] = 32 * MIB
     """Peak Python allocations allowed while streaming ``large_size`` bytes each way."""
 
     def make_encryption(self, tmp_path: Path) -> SnapshotEncryption:
@@ -144,7 +98,7 @@ class SnapshotEncryptionContract:
         raise NotImplementedError("implement make_other_encryption(tmp_path) in your test class")
 
     def _encrypt(self, session: BackupSession, data: bytes, filename: str = "a.bin") -> bytes:
-        return _drain(session.encrypting_reader(binary(_Source(iter([data]))), filename))
+        return drain(session.encrypting_reader(binary(Source(iter([data]))), filename))
 
     def _manifest(self, name: str, session: BackupSession) -> dict[str, Any]:
         """Return a sealed manifest of snapshot ``name`` as the engine would write it."""
@@ -166,7 +120,7 @@ class SnapshotEncryptionContract:
         session.verify(canonical_manifest_payload(manifest), manifest["authentication"])
         return session
 
-    def _decrypt(self, session: RestoreSession, ciphertext: bytes, step: int = _MiB) -> bytes:
+    def _decrypt(self, session: RestoreSession, ciphertext: bytes, step: int = MIB) -> bytes:
         sink = io.BytesIO()
         writer = session.decrypting_writer(sink, "a.bin")
         for start in range(0, len(ciphertext), step):
@@ -196,7 +150,7 @@ class SnapshotEncryptionContract:
         encryption = self.make_encryption(tmp_path)
         backup = encryption.begin_backup("snap-round")
         restore = self._restore(encryption, self._manifest("snap-round", backup))
-        for data in (b"", b"x", bytes(64 * 1024), bytes(64 * 1024 + 1), _BINARY):
+        for data in (b"", b"x", bytes(64 * 1024), bytes(64 * 1024 + 1), BINARY):
             ciphertext = self._encrypt(backup, data)
             assert ciphertext != data or not data
             assert self._decrypt(restore, ciphertext, step=7777) == data
@@ -207,10 +161,10 @@ class SnapshotEncryptionContract:
         """Neither the stored bytes nor the JSON header contain the plaintext or the content key."""
         encryption = self.make_encryption(tmp_path)
         backup = encryption.begin_backup("snap-leak")
-        ciphertext = self._encrypt(backup, _MARKER * 1000)
-        assert _MARKER not in ciphertext
+        ciphertext = self._encrypt(backup, MARKER * 1000)
+        assert MARKER not in ciphertext
         header = json.dumps(backup.header)  # JSON-able, or this raises
-        assert _MARKER.decode() not in header
+        assert MARKER.decode() not in header
         key = backup.content_key
         for form in (
             key.hex(),
@@ -234,7 +188,7 @@ class SnapshotEncryptionContract:
         """Encrypting the same bytes twice gives different ciphertexts (fresh keys or nonces)."""
         encryption = self.make_encryption(tmp_path)
         backup = encryption.begin_backup("snap-fresh")
-        assert self._encrypt(backup, _BINARY) != self._encrypt(backup, _BINARY)
+        assert self._encrypt(backup, BINARY) != self._encrypt(backup, BINARY)
 
     def test_seal_refuses_altered_missing_and_foreign_seals(self, tmp_path: Path) -> None:
         """A seal verifies its manifest only: any change, no seal, or another's seal is refused."""
@@ -280,18 +234,9 @@ class SnapshotEncryptionContract:
         encryption = self.make_encryption(tmp_path)
         backup = encryption.begin_backup("snap-tamper")
         restore = self._restore(encryption, self._manifest("snap-tamper", backup))
-        ciphertext = self._encrypt(backup, _BINARY * 4)
-        flipped = bytearray(ciphertext)
-        flipped[len(flipped) // 2] ^= 0x01
-        cases = {
-            "a flipped byte": bytes(flipped),
-            "the last byte cut": ciphertext[:-1],
-            "the second half cut": ciphertext[: len(ciphertext) // 2],
-            "bytes appended": ciphertext + b"appended",
-            "nothing at all": b"",
-        }
-        for what, damaged in cases.items():
-            error = _raises(what, functools.partial(self._decrypt, restore, damaged))
+        ciphertext = self._encrypt(backup, BINARY * 4)
+        for what, spoiled in damaged(ciphertext).items():
+            error = _raises(what, functools.partial(self._decrypt, restore, spoiled))
             assert isinstance(error, (SnapshotIntegrityError, SnapshotEncryptionError)), what
             _one_line(error, "snap-tamper")
 
@@ -301,7 +246,7 @@ class SnapshotEncryptionContract:
         other = self.make_other_encryption(tmp_path)
         backup = encryption.begin_backup("snap-other")
         manifest = self._manifest("snap-other", backup)
-        ciphertext = self._encrypt(backup, _BINARY)
+        ciphertext = self._encrypt(backup, BINARY)
         sink = io.BytesIO()
 
         def attempt() -> None:
@@ -320,11 +265,11 @@ class SnapshotEncryptionContract:
         """An exception of the plaintext source reaches whoever reads the ciphertext."""
         encryption = self.make_encryption(tmp_path)
         backup = encryption.begin_backup("snap-source")
-        source = binary(_Source(_generated(8 * _MiB), fail_after=3 * _MiB))
+        source = binary(Source(generated(8 * MIB), fail_after=3 * MIB))
         reader = backup.encrypting_reader(source, "a.bin")
         try:
-            _drain(reader)
-        except _Failure:
+            drain(reader)
+        except SourceFailure:
             pass
         else:
             raise AssertionError("the source failed, but reading the ciphertext succeeded")
@@ -336,16 +281,16 @@ class SnapshotEncryptionContract:
         encryption = self.make_encryption(tmp_path)
         backup = encryption.begin_backup("snap-early")
         restore = self._restore(encryption, self._manifest("snap-early", backup))
-        ciphertext = self._encrypt(backup, _BINARY * 40)
+        ciphertext = self._encrypt(backup, BINARY * 40)
         before = threading.active_count()
-        reader = backup.encrypting_reader(binary(_Source(_generated(32 * _MiB))), "a.bin")
+        reader = backup.encrypting_reader(binary(Source(generated(32 * MIB))), "a.bin")
         reader.read(1024)
         reader.close()
         try:
             with restore.decrypting_writer(io.BytesIO(), "a.bin") as writer:
                 writer.write(ciphertext[: len(ciphertext) // 2])
-                raise _Failure("the restore was interrupted")
-        except _Failure:
+                raise SourceFailure("the restore was interrupted")
+        except SourceFailure:
             pass
         assert threading.active_count() == before
 
@@ -359,17 +304,17 @@ class SnapshotEncryptionContract:
         tracemalloc.start()
         try:
             reader = backup.encrypting_reader(
-                binary(_Source(_generated(self.large_size))), "large.bin"
+                binary(Source(generated(self.large_size))), "large.bin"
             )
             writer = restore.decrypting_writer(binary(sink), "large.bin")
-            for chunk in iter(lambda: reader.read(_MiB), b""):
+            for chunk in iter(lambda: reader.read(MIB), b""):
                 writer.write(chunk)
             writer.close()
             _, peak = tracemalloc.get_traced_memory()
         finally:
             tracemalloc.stop()
             sink.sink.close()
-        for chunk in _generated(self.large_size):
+        for chunk in generated(self.large_size):
             digest.update(chunk)
         assert sink.checksum == f"sha256:{digest.hexdigest()}"
         assert peak < self.memory_limit, f"streaming peaked at {peak} bytes of Python memory"
@@ -378,11 +323,11 @@ class SnapshotEncryptionContract:
         """compress -> encrypt -> hash on backup and hash -> decrypt -> decompress on restore."""
         encryption = self.make_encryption(tmp_path)
         backup = encryption.begin_backup("snap-stages")
-        plain = (_MARKER + b" row\n") * 50_000
-        compressed = HashingReader(compressing_reader(binary(_Source(iter([plain]))), "zstd"))
+        plain = (MARKER + b" row\n") * 50_000
+        compressed = HashingReader(compressing_reader(binary(Source(iter([plain]))), "zstd"))
         stored = HashingReader(backup.encrypting_reader(binary(compressed), "db.sqlite3.zst"))
-        ciphertext = _drain(binary(stored))
-        assert _MARKER not in ciphertext and stored.size == len(ciphertext)
+        ciphertext = drain(binary(stored))
+        assert MARKER not in ciphertext and stored.size == len(ciphertext)
         restore = self._restore(encryption, self._manifest("snap-stages", backup))
         output = io.BytesIO()
         decompress = decompressing_writer(output, "zstd")

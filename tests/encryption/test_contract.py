@@ -1,4 +1,8 @@
-"""The shipped encryption contract, run over AgeEncryption in each mode."""
+"""The shipped encryption contract, run over AgeEncryption reading an identity file.
+
+Passphrase mode and public-key mode run it as part of the pool encryption contract
+(``test_pool_contract.py``), which includes it.
+"""
 
 from __future__ import annotations
 
@@ -9,34 +13,6 @@ from django_snapshots.testing import SnapshotEncryptionContract
 
 _IDENTITY, _RECIPIENT = generate_identity()
 _SIGNING, _VERIFY = generate_signing_pair()
-_PASSPHRASE = AgeEncryption(passphrase="contract passphrase: one two three four")
-_OTHER_PASSPHRASE = AgeEncryption(passphrase="contract passphrase: another one")
-
-
-class TestAgePassphraseContract(SnapshotEncryptionContract):
-    """AgeEncryption in passphrase mode honours the whole contract."""
-
-    def make_encryption(self, tmp_path: Path) -> AgeEncryption:
-        """Return the shared passphrase backend (its scrypt master key is derived once)."""
-        return _PASSPHRASE
-
-    def make_other_encryption(self, tmp_path: Path) -> AgeEncryption:
-        """Return a backend with another passphrase."""
-        return _OTHER_PASSPHRASE
-
-
-class TestAgePublicKeyContract(SnapshotEncryptionContract):
-    """AgeEncryption in public-key mode, with inline identities, honours the contract."""
-
-    def make_encryption(self, tmp_path: Path) -> AgeEncryption:
-        """Return a backend holding recipients, identities and the signing key."""
-        return AgeEncryption(recipients=[_RECIPIENT], identities=[_IDENTITY], signing_key=_SIGNING)
-
-    def make_other_encryption(self, tmp_path: Path) -> AgeEncryption:
-        """Return a restore host with an unrelated identity and verify key."""
-        identity, _ = generate_identity()
-        _, verify = generate_signing_pair()
-        return AgeEncryption(identities=[identity], verify_keys=[verify])
 
 
 class TestAgeIdentityFileContract(SnapshotEncryptionContract):
