@@ -60,8 +60,8 @@ def _setup() -> None:
     setattr(engine_backup, "pip_freeze", lambda: list(frozen))  # noqa: B010 - a private name
 
 
-def make_media(root: Path, seed: int = 12) -> None:
-    """Write the benchmark tree: 2,000 small files and three large ones."""
+def make_small_files(root: Path, seed: int = 12) -> None:
+    """Write the 2,000 small files (4-96 KB, odd ones incompressible) below ``root/uploads``."""
     rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
     words = [
         bytes(rng.choice(b"abcdefghij klmnop") for _ in range(rng.randint(2, 9)))
@@ -78,6 +78,11 @@ def make_media(root: Path, seed: int = 12) -> None:
         )
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
+
+
+def make_media(root: Path, seed: int = 12) -> None:
+    """Write the benchmark tree: 2,000 small files and three large ones."""
+    make_small_files(root, seed)
     (root / "video").mkdir()
     for number in range(2):
         (root / "video" / f"clip-{number}.mp4").write_bytes(os.urandom(50 * MB))
