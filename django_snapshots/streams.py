@@ -320,12 +320,9 @@ class _GzipWriter(io.RawIOBase):
                 break
         return size
 
-    def flush(self) -> None:
-        self._sink.write(self._inflate.flush())
-
     def close(self) -> None:
-        if not self.closed:
-            self.flush()
+        if not self.closed and not self._sink.closed:  # see _ZstdWriter.close
+            self._sink.write(self._inflate.flush())
         super().close()
 
 
@@ -348,7 +345,9 @@ class _ZstdWriter(io.RawIOBase):
         return len(memoryview(data).cast("B"))
 
     def close(self) -> None:
-        if not self.closed:
+        # A sink closed first means the writer was abandoned on an error path (closed
+        # again by the garbage collector): there is nowhere left to flush to.
+        if not self.closed and not self._sink.closed:
             self._writer.flush()
             self._writer.close()
         super().close()

@@ -12,6 +12,7 @@ import zstandard
 
 from django_snapshots.exceptions import SnapshotIntegrityError
 from django_snapshots.streams import (
+    Codec,
     HashingReader,
     HashingWriter,
     IteratorReader,
@@ -57,6 +58,20 @@ def test_zstd_round_trip_through_reader_and_writer() -> None:
         writer.write(compressed[index : index + 7777])
     writer.close()
     assert out.getvalue() == DATA
+
+
+@pytest.mark.parametrize("codec", ["zstd", "gzip"])
+def test_a_writer_abandoned_after_its_sink_closed_closes_quietly(codec: Codec) -> None:
+    """Closing a decompressing writer whose sink an error path closed first raises nothing."""
+    compressed = (
+        gzip.compress(DATA) if codec == "gzip" else zstandard.ZstdCompressor().compress(DATA)
+    )
+    sink = io.BytesIO()
+    writer = decompressing_writer(sink, codec)
+    writer.write(compressed[: len(compressed) // 2])
+    sink.close()
+    writer.close()
+    assert writer.closed
 
 
 def test_zstd_writer_reads_concatenated_frames() -> None:
