@@ -171,15 +171,20 @@ class StorageMediaSource:
     sizes and times and read with one request per file instead (:mod:`.media_s3`).
     """
 
-    def __init__(self, storage: Storage | str, *, workers: int = DEFAULT_STORAGE_WORKERS) -> None:
-        """Walk ``storage`` (an alias is looked up in ``STORAGES`` now)."""
+    def __init__(
+        self, storage: Storage | str, *, workers: int = DEFAULT_STORAGE_WORKERS, fast: bool = True
+    ) -> None:
+        """Walk ``storage`` (an alias is looked up in ``STORAGES`` now).
+
+        ``fast=False`` uses the ``Storage`` API only, even for an ``S3Storage``.
+        """
         self.storage: Storage
         self.alias: str | None
         self.storage, self.alias = resolve_storage(storage)
         self.identity: str = storage_identity(self.storage, self.alias)
         self.has_inodes: bool = False
         self.workers: int = workers
-        self.s3: S3MediaAccess | None = s3_access(self.storage)
+        self.s3: S3MediaAccess | None = s3_access(self.storage) if fast else None
         """The S3 fast path, or None when the storage is used through its API only."""
 
     @property

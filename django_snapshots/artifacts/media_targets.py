@@ -166,14 +166,18 @@ class StorageMediaTarget:
         mode: RestoreMode = "replace",
         *,
         workers: int = DEFAULT_STORAGE_WORKERS,
+        fast: bool = True,
     ) -> None:
-        """Restore into ``storage``, replacing (default) or merging."""
+        """Restore into ``storage``, replacing (default) or merging.
+
+        ``fast=False`` uses the ``Storage`` API only, even for an ``S3Storage``.
+        """
         self.storage: Storage
         self.alias: str | None
         self.storage, self.alias = resolve_storage(storage)
         self.mode: RestoreMode = mode
         self.workers: int = workers
-        self._source = StorageMediaSource(self.storage, workers=workers)
+        self._source = StorageMediaSource(self.storage, workers=workers, fast=fast)
 
     @property
     def name(self) -> str:
