@@ -154,7 +154,9 @@ class S3MediaAccess:
         stats: dict[str, tuple[int, datetime]] = {}
         paginator = self.client.get_paginator("list_objects")
         for page in paginator.paginate(Bucket=self.bucket_name, Delimiter="/", Prefix=path):
-            folders += [posixpath.relpath(p["Prefix"], path) for p in page.get("CommonPrefixes", ())]
+            folders += [
+                posixpath.relpath(p["Prefix"], path) for p in page.get("CommonPrefixes", ())
+            ]
             for item in page.get("Contents", ()):
                 key = item["Key"]
                 if key != path:

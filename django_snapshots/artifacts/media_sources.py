@@ -5,9 +5,10 @@ in canonical order (a depth-first walk, names sorted, one stat per entry) and op
 them. :class:`DirectoryMediaSource` also records modes, inodes, directories and links
 that stay inside the tree; :class:`StorageMediaSource` lists the storage with
 ``listdir`` (which django-storages paginates) and asks ``size`` and
-``get_modified_time`` for each file, several files at a time (or, for django-storages'
-``S3Storage``, takes both from the listing: :mod:`.media_s3`). Names a tar member could not carry (``..``,
-backslashes, absolute) and in-progress temporary files are skipped with a warning.
+``get_modified_time`` for each file, several files at a time (or, for
+django-storages' ``S3Storage``, takes both from the listing: :mod:`.media_s3`). Names
+a tar member could not carry (``..``, backslashes, absolute) and in-progress temporary
+files are skipped with a warning.
 :func:`write_source_tar` archives any source as the media tar.
 """
 
@@ -92,7 +93,9 @@ def _safe_name(name: str, where: str, *, warn: bool = True) -> bool:
         return False
     if name in ("", ".", "..") or "/" in name or "\\" in name or "\0" in name or ":" in name[:2]:
         if warn:
-            _logger.warning("not backing up %r in %s: its name cannot be restored safely", name, where)
+            _logger.warning(
+                "not backing up %r in %s: its name cannot be restored safely", name, where
+            )
         return False
     return True
 
@@ -252,7 +255,7 @@ class StorageMediaSource:
                 return None
             except SnapshotError:
                 raise
-            except Exception as error:  # noqa: BLE001 - one line naming the file
+            except Exception as error:
                 raise media_file_error("reading", path, self.where, error) from error
             return FileEntry(path, "file", size, mtime_ns=mtime)
 
@@ -269,7 +272,7 @@ class StorageMediaSource:
             stream: IO[bytes] = self.storage.open(path, "rb")
         except (FileNotFoundError, SnapshotError):
             raise
-        except Exception as error:  # noqa: BLE001 - one line naming the file
+        except Exception as error:
             raise media_file_error("opening", path, self.where, error) from error
         return stream
 

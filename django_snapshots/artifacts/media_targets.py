@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, cast
+from typing import IO, TYPE_CHECKING
 
 from django.core.files.base import File
 from django.core.files.storage import Storage
@@ -243,7 +243,7 @@ class StorageMediaTarget:
             self._put(path, content(), existed, size)
         except SnapshotError:
             raise
-        except Exception as error:  # noqa: BLE001 - one line naming the file
+        except Exception as error:
             raise media_file_error("writing", path, self.name, error) from error
         return True
 
@@ -263,7 +263,7 @@ class StorageMediaTarget:
             copy = journal.keep(path)
             journal.record("deleted", path, copy)
             self.storage.delete(path)
-        except Exception as error:  # noqa: BLE001 - one line naming the file
+        except Exception as error:
             raise media_file_error("deleting", path, self.name, error) from error
 
     def _delete_others(

@@ -7,8 +7,8 @@ path is the same storage walked with ``fast=False``.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
 from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
@@ -59,7 +59,7 @@ def _fill(storage: Storage, files: dict[str, bytes]) -> Storage:
     for name, content in files.items():
         if content:
             storage.save(name, ContentFile(content))
-        else:  # SeaweedFS stalls the request after a managed upload of nothing for 60 s
+        else:
             _put_raw(storage, name, b"")
     return storage
 
@@ -71,10 +71,17 @@ def _access(storage: Storage) -> S3MediaAccess:
 
 
 def _put_raw(storage: Storage, key: str, data: bytes = b"raw") -> None:
-    """Store an object at ``<location>/<key>`` bypassing every name check."""
-    access = _access(storage)
-    location = str(getattr(storage, "location", ""))
-    access.client.put_object(Bucket=access.bucket_name, Key=f"{location}/{key}", Body=data)
+    """Store an object at ``<location>/<key>`` bypassing every name check.
+
+    A client of its own: SeaweedFS stalls the next request on a connection that sent an
+    empty body for 60 s.
+    """
+    options: Any = storage
+    client: Any = options._create_session().client(
+        "s3", endpoint_url=options.endpoint_url, region_name=options.region_name
+    )
+    location = str(options.location)
+    client.put_object(Bucket=options.bucket_name, Key=f"{location}/{key}", Body=data)
 
 
 def test_the_fast_path_is_taken_only_for_an_unmodified_s3_storage(
@@ -137,7 +144,8 @@ class _Pages:
         self.keys = keys
 
     def paginate(self, **kwargs: Any) -> list[dict[str, Any]]:
-        prefix, page = kwargs["Prefix"], {"Contents": [], "CommonPrefixes": []}
+        prefix = kwargs["Prefix"]
+        page: dict[str, list[dict[str, Any]]] = {"Contents": [], "CommonPrefixes": []}
         when = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=timezone.utc)
         for key in (k for k in self.keys if k.startswith(prefix)):
             rest = key[len(prefix) :]
@@ -159,8 +167,8 @@ def test_odd_listed_keys_map_to_names_the_walk_refuses(
     odd = ["../escape", "d/../e", "a//b", "back\\slash", "/abs", "ok.txt"]
     source = StorageMediaSource(storage)
     assert source.s3 is not None
-    fake: Any = type("Client", (), {"get_paginator": lambda self, name: _Pages(keys)})()
     keys = [f"{location}/{key}" for key in odd]
+    fake: Any = type("Client", (), {"get_paginator": lambda self, name: _Pages(keys)})()
     monkeypatch.setattr(source.s3, "_client", fake)
     entries = list(source.walk())
     assert [e.path for e in entries] == ["ok.txt"]
@@ -196,7 +204,12 @@ def test_a_replace_restore_deletes_only_extra_files_once_new_content_is_in_place
     new_s3_storage: Callable[..., Storage], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Only files the snapshot lacks are deleted, after every snapshot file is written."""
-    old = {"logo.svg": b"old", "stale.txt": b"s", "a/gone.bin": b"g", "zz/last.bin": FILES["zz/last.bin"]}
+    old = {
+        "logo.svg": b"old",
+        "stale.txt": b"s",
+        "a/gone.bin": b"g",
+        "zz/last.bin": FILES["zz/last.bin"],
+    }
     target = _fill(new_s3_storage(), old)
     deleted: list[str] = []
     delete = target.delete
@@ -242,7 +255,9 @@ def test_a_failed_concurrent_write_names_the_file_and_leaves_the_old_files(
 
     def put_object(**kwargs: Any) -> Any:
         if kwargs["Key"] == failing:
-            raise ClientError({"Error": {"Code": "SlowDown", "Message": "reduce\nrate"}}, "PutObject")
+            raise ClientError(
+                {"Error": {"Code": "SlowDown", "Message": "reduce\nrate"}}, "PutObject"
+            )
         return original(**kwargs)
 
     monkeypatch.setattr(access.client, "put_object", put_object)
@@ -279,7 +294,7 @@ def test_a_failed_concurrent_read_fails_the_backup_naming_the_file(
         return opener(self, name)
 
     monkeypatch.setattr(S3MediaAccess, "open", failing_open)
-    with pytest.raises(SnapshotError, match="opening media file 'uploads/2026/a.pdf'") as caught:
+    with pytest.raises(SnapshotError, match=r"opening media file 'uploads/2026/a\.pdf'") as caught:
         harness.backup("s1", source=source)
     assert "\n" not in str(caught.value)
     assert not [p for p in harness.storage.list("") if p.startswith("s1/")]
