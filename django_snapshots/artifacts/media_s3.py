@@ -154,15 +154,16 @@ class S3MediaAccess:
         stats: dict[str, tuple[int, datetime]] = {}
         paginator = self.client.get_paginator("list_objects")
         for page in paginator.paginate(Bucket=self.bucket_name, Delimiter="/", Prefix=path):
-            folders += [
-                posixpath.relpath(p["Prefix"], path) for p in page.get("CommonPrefixes", ())
-            ]
+            for common in page.get("CommonPrefixes", ()):
+                folders.append(posixpath.relpath(common.get("Prefix", ""), path))
             for item in page.get("Contents", ()):
-                key = item["Key"]
+                key = item.get("Key", "")
                 if key != path:
                     name = posixpath.relpath(key, path)
                     files.append(name)
-                    stats[name] = (item["Size"], _as_modified_time(item["LastModified"]))
+                    size, moment = item.get("Size"), item.get("LastModified")
+                    if size is not None and moment is not None:  # else: asked per file
+                        stats[name] = (size, _as_modified_time(moment))
         return folders, files, stats
 
     def open(self, name: str) -> IO[bytes]:

@@ -84,6 +84,20 @@ def _put_raw(storage: Storage, key: str, data: bytes = b"raw") -> None:
     client.put_object(Bucket=options.bucket_name, Key=f"{location}/{key}", Body=data)
 
 
+def _no_listing(self: object, name: str) -> tuple[list[str], list[str]]:
+    return [], []
+
+
+def _no_access(storage: Storage) -> None:
+    return None
+
+
+def _ns(moment: datetime) -> int:
+    """Return ``moment`` in nanoseconds, naive as UTC (as the storage walk counts it)."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+    return round(aware.timestamp() * 1_000_000) * 1000
+
+
 def test_the_fast_path_is_taken_only_for_an_unmodified_s3_storage(
     new_s3_storage: Callable[..., Storage],
 ) -> None:
@@ -92,7 +106,7 @@ def test_the_fast_path_is_taken_only_for_an_unmodified_s3_storage(
     access = _access(storage)
     assert access.fast_reads and access.fast_writes
     assert access.key("a/b.txt") == f"{getattr(storage, 'location', '')}/a/b.txt"
-    custom: Any = type("Custom", (type(storage),), {"listdir": lambda self, name: ([], [])})
+    custom: Any = type("Custom", (type(storage),), {"listdir": _no_listing})
     assert s3_access(custom(**{"bucket_name": access.bucket_name})) is None
     assert s3_access(InMemoryStorage()) is None
     assert s3_access(FileSystemStorage()) is None
@@ -114,7 +128,7 @@ def test_fast_and_generic_paths_list_and_read_the_same(
     assert fast_entries == generic_entries
     assert [e.path for e in fast_entries] == sorted(FILES, key=lambda n: tuple(n.split("/")))
     for entry in fast_entries:
-        assert entry.mtime_ns == media_sources._mtime_ns(storage.get_modified_time(entry.path))
+        assert entry.mtime_ns == _ns(storage.get_modified_time(entry.path))
         assert entry.size == storage.size(entry.path)
         with fast.open(entry.path) as one, generic.open(entry.path) as other:
             assert one.read() == other.read() == FILES[entry.path]
@@ -158,6 +172,14 @@ class _Pages:
         return [page]
 
 
+class _FakeClient:
+    def __init__(self, pages: _Pages) -> None:
+        self.pages = pages
+
+    def get_paginator(self, name: str) -> _Pages:
+        return self.pages
+
+
 def test_odd_listed_keys_map_to_names_the_walk_refuses(
     new_s3_storage: Callable[..., Storage], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -168,7 +190,7 @@ def test_odd_listed_keys_map_to_names_the_walk_refuses(
     source = StorageMediaSource(storage)
     assert source.s3 is not None
     keys = [f"{location}/{key}" for key in odd]
-    fake: Any = type("Client", (), {"get_paginator": lambda self, name: _Pages(keys)})()
+    fake = _FakeClient(_Pages(keys))
     monkeypatch.setattr(source.s3, "_client", fake)
     entries = list(source.walk())
     assert [e.path for e in entries] == ["ok.txt"]
@@ -186,7 +208,7 @@ def test_an_unchanged_backup_reuses_every_file_through_the_fast_path(
     harness = Harness(make_storage("local", tmp_path))
     source = _fill(new_s3_storage(), FILES)
     with monkeypatch.context() as generic:
-        generic.setattr(media_sources, "s3_access", lambda storage: None)
+        generic.setattr(media_sources, "s3_access", _no_access)
         harness.backup("s1", source=source)
     assert harness.last_metadata["reused_files"] == 0
 
@@ -234,7 +256,7 @@ def test_fast_writes_carry_the_parameters_save_would(
     fast, saved = new_s3_storage(**parameters), new_s3_storage(**parameters)
     StorageMediaTarget(fast).restore(lambda: _incoming({"logo.svg": b"<svg/>"}))
     StorageMediaTarget(saved, fast=False).restore(lambda: _incoming({"logo.svg": b"<svg/>"}))
-    heads = []
+    heads: list[tuple[str, str | None, int]] = []
     for storage in (fast, saved):
         access = _access(storage)
         head = access.client.head_object(Bucket=access.bucket_name, Key=access.key("logo.svg"))
