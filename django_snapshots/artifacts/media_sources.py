@@ -5,8 +5,10 @@ in canonical order (a depth-first walk, names sorted, one stat per entry) and op
 them. :class:`DirectoryMediaSource` also records modes, inodes, directories and links
 that stay inside the tree; :class:`StorageMediaSource` lists the storage with
 ``listdir`` (which django-storages paginates) and asks ``size`` and
-``get_modified_time`` for each file. Names a tar member could not carry (``..``,
-backslashes, absolute) and in-progress temporary files are skipped with a warning.
+``get_modified_time`` for each file, several files at a time (or, for
+django-storages' ``S3Storage``, takes both from the listing: :mod:`.media_s3`). Names
+a tar member could not carry (``..``, backslashes, absolute) and in-progress temporary
+files are skipped with a warning.
 :func:`write_source_tar` archives any source as the media tar.
 """
 
@@ -23,6 +25,12 @@ from typing import IO
 
 from django.core.files.storage import FileSystemStorage, Storage, storages
 
+from django_snapshots.artifacts.media_s3 import S3MediaAccess, s3_access
+from django_snapshots.artifacts.media_workers import (
+    DEFAULT_STORAGE_WORKERS,
+    media_file_error,
+    ordered_map,
+)
 from django_snapshots.exceptions import SnapshotError, SnapshotNotFoundError
 from django_snapshots.pool.filelist import FileEntry
 from django_snapshots.pool.source import TreeSource
@@ -39,6 +47,9 @@ __all__ = [
 ]
 
 _logger = logging.getLogger(__name__)
+
+_Stats = dict[str, tuple[int, int | None]]
+"""A folder listing's ``name: (size, mtime_ns)``, when the listing has them."""
 
 
 def resolve_storage(storage: Storage | str) -> tuple[Storage, str | None]:
@@ -76,12 +87,15 @@ def storage_identity(storage: Storage, alias: str | None) -> str:
     return f"storage:{kind.__module__}.{kind.__qualname__}:{where}"
 
 
-def _safe_name(name: str, where: str) -> bool:
+def _safe_name(name: str, where: str, *, warn: bool = True) -> bool:
     """Return True if a listed name can be a tree path component (warn if it cannot)."""
     if name.startswith(TEMP_PREFIX):
         return False
     if name in ("", ".", "..") or "/" in name or "\\" in name or "\0" in name or ":" in name[:2]:
-        _logger.warning("not backing up %r in %s: its name cannot be restored safely", name, where)
+        if warn:
+            _logger.warning(
+                "not backing up %r in %s: its name cannot be restored safely", name, where
+            )
         return False
     return True
 
@@ -152,15 +166,34 @@ def _mtime_ns(moment: datetime) -> int:
 
 
 class StorageMediaSource:
-    """The files of a Django storage, by ``STORAGES`` alias or instance."""
+    """The files of a Django storage, by ``STORAGES`` alias or instance.
 
-    def __init__(self, storage: Storage | str) -> None:
-        """Walk ``storage`` (an alias is looked up in ``STORAGES`` now)."""
+    Each folder is listed once (``listdir``); the files' ``size`` and
+    ``get_modified_time`` are asked ``workers`` files at a time (see
+    :mod:`.media_workers`). An unmodified django-storages ``S3Storage`` is listed with
+    sizes and times and read with one request per file instead (:mod:`.media_s3`).
+    """
+
+    def __init__(
+        self, storage: Storage | str, *, workers: int = DEFAULT_STORAGE_WORKERS, fast: bool = True
+    ) -> None:
+        """Walk ``storage`` (an alias is looked up in ``STORAGES`` now).
+
+        ``fast=False`` uses the ``Storage`` API only, even for an ``S3Storage``.
+        """
         self.storage: Storage
         self.alias: str | None
         self.storage, self.alias = resolve_storage(storage)
         self.identity: str = storage_identity(self.storage, self.alias)
         self.has_inodes: bool = False
+        self.workers: int = workers
+        self.s3: S3MediaAccess | None = s3_access(self.storage) if fast else None
+        """The S3 fast path, or None when the storage is used through its API only."""
+
+    @property
+    def where(self) -> str:
+        """Return the storage's alias or class name, for messages."""
+        return self.alias or type(self.storage).__name__
 
     def _stat(self, name: str) -> tuple[int, int | None]:
         size = self.storage.size(name)
@@ -170,46 +203,77 @@ class StorageMediaSource:
             return size, None
         return size, _mtime_ns(moment)
 
-    def _listdir(self, folder: str) -> tuple[list[str], list[str]]:
+    def _listdir(self, folder: str) -> tuple[list[str], list[str], _Stats]:
+        if self.s3 is not None:
+            folders, files, stats = self.s3.listdir(folder)
+            return folders, files, {k: (size, _mtime_ns(when)) for k, (size, when) in stats.items()}
         try:
             folders, files = self.storage.listdir(folder)
         except (FileNotFoundError, NotADirectoryError):
-            return [], []
-        return list(folders), list(files)
+            return [], [], {}
+        return list(folders), list(files), {}
 
-    def walk(self) -> Iterator[FileEntry]:
-        """Yield every file, depth first, names sorted (storages have no directories)."""
+    def _files(self, *, warn: bool = True) -> Iterator[tuple[str, tuple[int, int | None] | None]]:
+        """Yield every file's path (and its stat when the listing gave it), in order."""
         where = self.identity
-        stack: list[tuple[str, Iterator[tuple[str, bool, bool]]]] = []
+        stack: list[tuple[str, Iterator[tuple[str, bool, bool]], _Stats]] = []
 
-        def listing(prefix: str) -> Iterator[tuple[str, bool, bool]]:
-            folders, files = self._listdir(prefix.rstrip("/"))
+        def listing(prefix: str) -> tuple[str, Iterator[tuple[str, bool, bool]], _Stats]:
+            folders, files, stats = self._listdir(prefix.rstrip("/"))
             dirs, plain = set(folders), set(files)
-            for name in sorted(dirs | plain):
-                yield name, name in plain, name in dirs
+            names = ((name, name in plain, name in dirs) for name in sorted(dirs | plain))
+            return prefix, names, stats
 
-        stack.append(("", listing("")))
+        stack.append(listing(""))
         while stack:
-            prefix, names = stack[-1]
+            prefix, names, stats = stack[-1]
             item = next(names, None)
             if item is None:
                 stack.pop()
                 continue
             name, is_file, is_dir = item
-            if not _safe_name(name, where):
+            if not _safe_name(name, where, warn=warn):
                 continue
             if is_file:
-                try:
-                    size, mtime = self._stat(prefix + name)
-                except FileNotFoundError:
-                    continue
-                yield FileEntry(prefix + name, "file", size, mtime_ns=mtime)
+                yield prefix + name, stats.get(name)
             if is_dir:
-                stack.append((f"{prefix}{name}/", listing(f"{prefix}{name}/")))
+                stack.append(listing(f"{prefix}{name}/"))
+
+    def names(self) -> Iterator[str]:
+        """Yield every file's path in canonical order, without asking sizes or times."""
+        for path, _ in self._files(warn=False):
+            yield path
+
+    def walk(self) -> Iterator[FileEntry]:
+        """Yield every file, depth first, names sorted (storages have no directories)."""
+
+        def entry(item: tuple[str, tuple[int, int | None] | None]) -> FileEntry | None:
+            path, known = item
+            try:
+                size, mtime = known if known is not None else self._stat(path)
+            except FileNotFoundError:
+                return None
+            except SnapshotError:
+                raise
+            except Exception as error:
+                raise media_file_error("reading", path, self.where, error) from error
+            return FileEntry(path, "file", size, mtime_ns=mtime)
+
+        workers = 1 if self.s3 is not None else self.workers
+        for found in ordered_map(entry, self._files(), workers=workers):
+            if found is not None:
+                yield found
 
     def open(self, path: str) -> IO[bytes]:
         """Open the stored file ``path``."""
-        stream: IO[bytes] = self.storage.open(path, "rb")
+        try:
+            if self.s3 is not None and self.s3.fast_reads:
+                return self.s3.open(path)
+            stream: IO[bytes] = self.storage.open(path, "rb")
+        except (FileNotFoundError, SnapshotError):
+            raise
+        except Exception as error:
+            raise media_file_error("opening", path, self.where, error) from error
         return stream
 
 

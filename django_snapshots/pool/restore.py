@@ -132,6 +132,7 @@ class FetchedTree:
         self.direct: bool = packs.cache is None
         """True when blobs are read in place from the storage (no local copy)."""
         self._packs = packs
+        self._reading = threading.Lock()
 
     def content(self, entry: FileEntry) -> Iterator[bytes]:
         """Yield the plain content of the file ``entry``, chunk by verified chunk."""
@@ -139,9 +140,10 @@ class FetchedTree:
             location = self.index.locations.get(bytes.fromhex(blob_id))
             if location is None:  # pragma: no cover - fetch_tree checked every id
                 raise SnapshotNotFoundError(f"pool content {blob_id} of {entry.path!r} is missing")
-            handle = self._packs.open(location.pack)
-            handle.seek(location.offset)
-            data = handle.read(location.length)
+            with self._reading:  # content may be read from several threads at once
+                handle = self._packs.open(location.pack)
+                handle.seek(location.offset)
+                data = handle.read(location.length)
             key = (blob_id, location.length, location.plain_length, location.flags)
             try:
                 yield decode_blob(self.options.ids, key, data)

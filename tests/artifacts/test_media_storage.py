@@ -203,7 +203,7 @@ def test_a_failed_delete_puts_every_file_back() -> None:
     target = _FailingDelete()
     old = {"aaa.txt": b"a", "stuck.txt": b"s", "logo.svg": b"old"}
     _fill(target, old)
-    with pytest.raises(OSError, match="permission denied"):
+    with pytest.raises(SnapshotError, match=r"deleting media file 'stuck\.txt' .*permission"):
         StorageMediaTarget(target).restore(lambda: _incoming(FILES))
     assert storage_files(target) == old
 
