@@ -34,6 +34,7 @@ FILES = {
     "uploads/2026/a.pdf": b"%PDF" + bytes(range(256)) * 40,
     "uploads/2026/empty.txt": b"",
     "uploads/menu.txt": "cr\u00e8me".encode(),
+    "uploads/caf\u00e9 menu.txt": b"non-ASCII name",
     "zz/last.bin": b"z" * 5000,
 }
 
