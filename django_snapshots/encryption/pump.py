@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import io
 import threading
-from collections import deque
 from collections.abc import Callable
 from types import TracebackType
-from typing import IO, Any, Final, TypeVar
+from typing import IO, Any, TypeVar
 
+from django_snapshots.encryption.channel import Channel, ChannelReader, ChannelWriter, Stopped
 from django_snapshots.streams import CHUNK_SIZE, binary
 
 __all__ = ["CopyFunction", "PumpReader", "PumpWriter"]
@@ -32,59 +32,6 @@ CopyFunction = Callable[[IO[bytes], IO[bytes]], None]
 """Read the first stream to its end and write the transformed bytes to the second."""
 
 _T = TypeVar("_T")
-
-_DEPTH: Final = 2
-"""Chunks the queue between the threads holds at most."""
-
-
-class _Stopped(Exception):
-    """The other end of a channel went away."""
-
-
-class _Channel:
-    """A bounded FIFO of byte chunks between two threads, closable from either end."""
-
-    def __init__(self) -> None:
-        self._items: deque[bytes] = deque()
-        self._condition = threading.Condition()
-        self._finished = False
-        self._abandoned = False
-
-    def put(self, chunk: bytes) -> None:
-        """Queue ``chunk``, waiting while full; raise :class:`_Stopped` if abandoned."""
-        with self._condition:
-            while len(self._items) >= _DEPTH and not self._abandoned:
-                self._condition.wait()
-            if self._abandoned:
-                raise _Stopped
-            self._items.append(chunk)
-            self._condition.notify_all()
-
-    def get(self) -> bytes:
-        """Return the next chunk, waiting for one; ``b""`` once finished and drained."""
-        with self._condition:
-            while not self._items and not self._finished and not self._abandoned:
-                self._condition.wait()
-            if self._items:
-                chunk = self._items.popleft()
-                self._condition.notify_all()
-                return chunk
-            if self._abandoned:
-                raise _Stopped
-            return b""
-
-    def finish(self) -> None:
-        """Mark that no chunk will be put any more (the producer is done)."""
-        with self._condition:
-            self._finished = True
-            self._condition.notify_all()
-
-    def abandon(self) -> None:
-        """Drop queued chunks and wake both ends: the consumer went away."""
-        with self._condition:
-            self._abandoned = True
-            self._items.clear()
-            self._condition.notify_all()
 
 
 class _Guarded(io.RawIOBase):
@@ -137,51 +84,11 @@ class _Guarded(io.RawIOBase):
             self._buffer.clear()
             self._call(lambda: self.stream.write(pending))
 
-
-class _ChannelWriter(io.RawIOBase):
-    """Collect what the worker writes into chunks of CHUNK_SIZE and queue them."""
-
-    def __init__(self, channel: _Channel) -> None:
-        super().__init__()
-        self._channel = channel
-        self._buffer = bytearray()
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
-        view = memoryview(data).cast("B")
-        self._buffer += view
-        if len(self._buffer) >= CHUNK_SIZE:
-            self._channel.put(bytes(self._buffer))
-            self._buffer.clear()
-        return len(view)
-
-    def flush(self) -> None:
-        if self._buffer:
-            self._channel.put(bytes(self._buffer))
-            self._buffer.clear()
-
-
-class _ChannelReader(io.RawIOBase):
-    """Serve the worker's reads from queued chunks, in whatever sizes it asks for."""
-
-    def __init__(self, channel: _Channel) -> None:
-        super().__init__()
-        self._channel = channel
-        self._pending = b""
-        self._offset = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int | None = -1) -> bytes:
-        if self._offset >= len(self._pending):
-            self._pending, self._offset = self._channel.get(), 0
-        end = len(self._pending) if size is None or size < 0 else self._offset + size
-        data = self._pending[self._offset : end]
-        self._offset += len(data)
-        return data
+    def close(self) -> None:
+        # The worker flushes explicitly when the copy succeeds; bytes still buffered
+        # here belong to a failed or abandoned copy, and must not be flushed on close.
+        self._buffer.clear()
+        super().close()
 
 
 class _Outcome:
@@ -237,7 +144,7 @@ class PumpReader(io.RawIOBase):
     ) -> None:
         """Start copying ``source``; ``on_error`` maps the copy function's own errors."""
         super().__init__()
-        self._channel = _Channel()
+        self._channel = Channel()
         self._source = _Guarded(source)
         self._outcome = _Outcome()
         self._on_error = on_error
@@ -250,7 +157,7 @@ class PumpReader(io.RawIOBase):
             args=(
                 copy,
                 binary(self._source),
-                binary(_ChannelWriter(self._channel)),
+                binary(ChannelWriter(self._channel)),
                 self._outcome,
                 self._channel.finish,
             ),
@@ -287,7 +194,7 @@ class PumpReader(io.RawIOBase):
         """Return the next queued chunk, or raise the copy's failure at its end."""
         try:
             chunk = self._channel.get()
-        except _Stopped:
+        except Stopped:
             raise ValueError("read from a closed stream") from None
         if chunk:
             return chunk
@@ -323,7 +230,7 @@ class PumpWriter(io.RawIOBase):
     ) -> None:
         """Start a worker that reads what is written here and copies it into ``sink``."""
         super().__init__()
-        self._channel = _Channel()
+        self._channel = Channel()
         self._sink = _Guarded(sink)
         self._outcome = _Outcome()
         self._on_error = on_error
@@ -331,7 +238,7 @@ class PumpWriter(io.RawIOBase):
             target=_run,
             args=(
                 copy,
-                binary(_ChannelReader(self._channel)),
+                binary(ChannelReader(self._channel)),
                 binary(self._sink),
                 self._outcome,
                 self._channel.abandon,
@@ -353,7 +260,7 @@ class PumpWriter(io.RawIOBase):
         if chunk:
             try:
                 self._channel.put(chunk)
-            except _Stopped:
+            except Stopped:
                 self._raise_outcome()
                 error = ValueError("bytes written after the end of the stream")
                 raise self._on_error(error) from None
