@@ -44,6 +44,7 @@ def age_encryption_is_a_snapshot_encryption(backend: SnapshotEncryption) -> None
     assert_type(restore.verify(b"payload", None), None)
     assert_type(restore.decrypting_writer(io.BytesIO(), "a.bin"), IO[bytes])
     assert_type(age.begin_verify("nightly", None), ManifestVerifier)
+    assert_type(age.can_back_up, bool)
     assert_type(backend.begin_backup("nightly"), BackupSession)
     assert_type(backend.begin_restore("nightly", {}), RestoreSession)
     assert_type(canonical_manifest_payload({"name": "nightly"}), bytes)
@@ -113,6 +114,11 @@ no_content_key: RestoreSession = NoContentKey()  # type: ignore[assignment]  # p
 def options_are_keyword_only() -> None:
     """AgeEncryption takes its options by keyword only, as SNAPSHOTS OPTIONS pass them."""
     AgeEncryption("pw")  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+
+
+def can_back_up_is_read_only(age: AgeEncryption) -> None:
+    """Whether a host can back up follows from its keys; it cannot be set."""
+    age.can_back_up = True  # type: ignore[misc]  # pyright: ignore[reportAttributeAccessIssue]
 
 
 class MyContract(SnapshotEncryptionContract):
