@@ -1,9 +1,9 @@
-"""A bounded FIFO of byte chunks between two threads, and its two stream ends.
+"""A bounded FIFO of byte chunks between two threads, and the worker's end of it.
 
 :mod:`~django_snapshots.encryption.pump` connects a worker thread running a blocking
-copy function to the caller through a :class:`Channel`: the worker reads from a
-:class:`ChannelReader` or writes to a :class:`ChannelWriter`, and memory stays bounded
-by :data:`DEPTH` chunks whatever the size of the stream.
+copy function to the caller through a :class:`Channel`: the worker writes to a
+:class:`ChannelWriter`, the caller takes chunks, and memory stays bounded by
+:data:`DEPTH` chunks whatever the size of the stream.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from django_snapshots.streams import CHUNK_SIZE
 
-__all__ = ["DEPTH", "Channel", "ChannelReader", "ChannelWriter", "Stopped"]
+__all__ = ["DEPTH", "Channel", "ChannelWriter", "Stopped"]
 
 DEPTH: Final = 2
 """Chunks the queue between the threads holds at most."""
@@ -104,27 +104,3 @@ class ChannelWriter(io.RawIOBase):
         """Close without flushing: bytes still buffered belong to a failed copy."""
         self._buffer.clear()
         super().close()
-
-
-class ChannelReader(io.RawIOBase):
-    """Serve the worker's reads from queued chunks, in whatever sizes it asks for."""
-
-    def __init__(self, channel: Channel) -> None:
-        """Read from ``channel``."""
-        super().__init__()
-        self._channel = channel
-        self._pending = b""
-        self._offset = 0
-
-    def readable(self) -> bool:
-        """Return True: the worker reads from this end."""
-        return True
-
-    def read(self, size: int | None = -1) -> bytes:
-        """Return up to ``size`` bytes of the queued chunks; ``b""`` once finished."""
-        if self._offset >= len(self._pending):
-            self._pending, self._offset = self._channel.get(), 0
-        end = len(self._pending) if size is None or size < 0 else self._offset + size
-        data = self._pending[self._offset : end]
-        self._offset += len(data)
-        return data

@@ -3,8 +3,9 @@
 :class:`AgePoolCodec` is the :class:`~django_snapshots.pool.PoolCodec` that
 :meth:`AgeEncryption.pool_codec <django_snapshots.encryption.AgeEncryption.pool_codec>`
 hands out: each whole pool object is encrypted to a fixed set of age recipients as it
-is uploaded and decrypted with a set of identities as it is downloaded, streaming
-through :mod:`~django_snapshots.encryption.pump` (bounded memory). The stored objects
+is uploaded (pyrage, through :mod:`~django_snapshots.encryption.pump`) and decrypted
+with a set of identities as it is downloaded
+(:mod:`~django_snapshots.encryption.agedecrypt`), with bounded memory. The stored objects
 are standard binary age files. In passphrase mode the recipient is that of an identity
 derived from the passphrase; in public-key mode they are the configured recipients.
 :func:`keyed_pool_ids` names the pool's content (HMAC-SHA256 under a key derived from
@@ -19,8 +20,9 @@ from typing import IO, Final, cast
 
 import pyrage
 
+from django_snapshots.encryption.agedecrypt import AgeDecryptError, AgeDecryptingWriter, X25519Key
 from django_snapshots.encryption.keys import derive_key
-from django_snapshots.encryption.pump import PumpReader, PumpWriter
+from django_snapshots.encryption.pump import PumpReader
 from django_snapshots.encryption.sessions import one_line
 from django_snapshots.exceptions import SnapshotEncryptionError
 from django_snapshots.pool.ids import HmacSha256Ids
@@ -63,6 +65,7 @@ class AgePoolCodec:
         """Always ``"age"``, whatever the keys: hosts holding different halves agree on it."""
         self._recipients = list(recipients)
         self._identities = list(identities)
+        self._keys = [X25519Key.from_identity(item) for item in self._identities]
 
     def __repr__(self) -> str:
         """Return ``AgePoolCodec(<n> recipients, <m> identities)`` without any key."""
@@ -96,22 +99,17 @@ class AgePoolCodec:
         truncated one raises ``ValueError``, which the pool reports as a corrupt object
         naming its path.
         """
-        identities = self._identities
-        if not identities:
+        if not self._keys:
             raise SnapshotEncryptionError(
                 "cannot read the encrypted media pool: this host has no age identity"
             )
 
-        def decrypt(reader: IO[bytes], writer: IO[bytes]) -> None:
-            pyrage.decrypt_io(_buffered(reader), _buffered(writer), identities)
-
-        def failed(error: BaseException) -> BaseException:
-            message = one_line(error)
-            if "no matching keys" in message.lower():
+        def failed(error: AgeDecryptError) -> BaseException:
+            if error.no_matching_key:
                 return SnapshotEncryptionError(
                     "the encrypted media pool does not open with this host's key "
                     "(configure the key that wrote it)"
                 )
-            return ValueError(f"age decryption failed: {message}")
+            return ValueError(f"age decryption failed: {error}")
 
-        return binary(PumpWriter(decrypt, sink, failed, name="age-decrypt pool"))
+        return binary(AgeDecryptingWriter(sink, self._keys, failed))

@@ -1,18 +1,16 @@
-"""Turn a blocking ``copy(reader, writer)`` function into a pulled or pushed stream.
+"""Turn a blocking ``copy(reader, writer)`` function into a pulled stream.
 
-pyrage streams with ``encrypt_io(reader, writer, ...)`` and ``decrypt_io(...)``: each
-call reads its input to the end and writes its output, and only returns when done.
-The snapshot pipeline needs the other shapes: a backup hands storage a *readable*
-stream of ciphertext (storage pulls it), and a restore *writes* fetched bytes into a
-stream that decrypts them. :class:`PumpReader` and :class:`PumpWriter` run the copy
-function in a worker thread and connect it to the caller through a bounded queue of
-chunks, so memory stays bounded (a few :data:`~django_snapshots.streams.CHUNK_SIZE`
-chunks) whatever the size of the stream.
+pyrage encrypts with ``encrypt_io(reader, writer, ...)``: the call reads its input to
+the end and writes its output, and only returns when done. A backup needs the other
+shape: it hands storage a *readable* stream of ciphertext (storage pulls it).
+:class:`PumpReader` runs the copy function in a worker thread and connects it to the
+caller through a bounded queue of chunks, so memory stays bounded (a few
+:data:`~django_snapshots.streams.CHUNK_SIZE` chunks) whatever the size of the stream.
+(Decryption needs no thread: :mod:`~django_snapshots.encryption.agedecrypt` is pushed.)
 
-Exceptions raised by the caller's own stream inside the worker (a source that fails,
-a sink that is full) come back to the caller unchanged; the copy function's own
-errors are handed to an ``on_error`` callback that turns them into the exception to
-raise. Closing a stream early stops the worker.
+Exceptions raised by the caller's source inside the worker come back to the caller
+unchanged; the copy function's own errors are handed to an ``on_error`` callback that
+turns them into the exception to raise. Closing the stream early stops the worker.
 """
 
 from __future__ import annotations
@@ -20,25 +18,22 @@ from __future__ import annotations
 import io
 import threading
 from collections.abc import Callable
-from types import TracebackType
-from typing import IO, Any, TypeVar
+from typing import IO, Any
 
-from django_snapshots.encryption.channel import Channel, ChannelReader, ChannelWriter, Stopped
+from django_snapshots.encryption.channel import Channel, ChannelWriter, Stopped
 from django_snapshots.streams import CHUNK_SIZE, binary
 
-__all__ = ["CopyFunction", "PumpReader", "PumpWriter"]
+__all__ = ["CopyFunction", "PumpReader"]
 
 CopyFunction = Callable[[IO[bytes], IO[bytes]], None]
 """Read the first stream to its end and write the transformed bytes to the second."""
 
-_T = TypeVar("_T")
-
 
 class _Guarded(io.RawIOBase):
-    """Forward to a caller's stream in CHUNK_SIZE pieces, remembering its first exception.
+    """Read a caller's stream in CHUNK_SIZE pieces, remembering its first exception.
 
-    pyrage reads and writes 8 KiB at a time; batching the caller's stream into 1 MiB
-    calls keeps the per-call cost of its stages (hashing, zstd, file I/O) low.
+    pyrage reads 8 KiB at a time; batching the caller's stream into 1 MiB calls keeps
+    the per-call cost of its stages (zstd, hashing, file I/O) low.
     """
 
     def __init__(self, stream: IO[bytes]) -> None:
@@ -47,48 +42,22 @@ class _Guarded(io.RawIOBase):
         self.error: BaseException | None = None
         self._pending = b""
         self._offset = 0
-        self._buffer = bytearray()
 
     def readable(self) -> bool:
         return True
 
-    def writable(self) -> bool:
-        return True
-
-    def _call(self, action: Callable[[], _T]) -> _T:
-        try:
-            return action()
-        except BaseException as error:
-            self.error = self.error or error
-            raise
-
     def read(self, size: int | None = -1) -> bytes:
         if self._offset >= len(self._pending):
-            self._pending = self._call(lambda: self.stream.read(CHUNK_SIZE)) or b""
+            try:
+                self._pending = self.stream.read(CHUNK_SIZE) or b""
+            except BaseException as error:
+                self.error = self.error or error
+                raise
             self._offset = 0
         end = len(self._pending) if size is None or size < 0 else self._offset + size
         data = self._pending[self._offset : end]
         self._offset += len(data)
         return data
-
-    def write(self, data: Any) -> int:
-        view = memoryview(data).cast("B")
-        self._buffer += view
-        if len(self._buffer) >= CHUNK_SIZE:
-            self.flush()
-        return len(view)
-
-    def flush(self) -> None:
-        if self._buffer:
-            pending = bytes(self._buffer)
-            self._buffer.clear()
-            self._call(lambda: self.stream.write(pending))
-
-    def close(self) -> None:
-        # The worker flushes explicitly when the copy succeeds; bytes still buffered
-        # here belong to a failed or abandoned copy, and must not be flushed on close.
-        self._buffer.clear()
-        super().close()
 
 
 class _Outcome:
@@ -210,94 +179,3 @@ class PumpReader(io.RawIOBase):
             self._channel.abandon()
             self._thread.join()
         super().close()
-
-
-class PumpWriter(io.RawIOBase):
-    """A writable stream whose bytes ``copy(..., sink)`` transforms into ``sink``.
-
-    The worker thread writes ``sink``: do not touch it until this stream is closed.
-    :meth:`close` waits for the copy to end and raises its failure, if any; leaving a
-    ``with`` block because of an exception abandons the copy instead.
-    """
-
-    def __init__(
-        self,
-        copy: CopyFunction,
-        sink: IO[bytes],
-        on_error: Callable[[BaseException], BaseException],
-        *,
-        name: str = "pump",
-    ) -> None:
-        """Start a worker that reads what is written here and copies it into ``sink``."""
-        super().__init__()
-        self._channel = Channel()
-        self._sink = _Guarded(sink)
-        self._outcome = _Outcome()
-        self._on_error = on_error
-        self._thread = threading.Thread(
-            target=_run,
-            args=(
-                copy,
-                binary(ChannelReader(self._channel)),
-                binary(self._sink),
-                self._outcome,
-                self._channel.abandon,
-            ),
-            name=name,
-            daemon=True,
-        )
-        self._thread.start()
-
-    def writable(self) -> bool:
-        """Return True: this stream is written to."""
-        return True
-
-    def write(self, data: Any) -> int:
-        """Hand a copy of ``data`` to the worker; raise at once if the copy failed."""
-        if self.closed:
-            raise ValueError("write to a closed stream")
-        chunk = bytes(data)
-        if chunk:
-            try:
-                self._channel.put(chunk)
-            except Stopped:
-                self._raise_outcome()
-                error = ValueError("bytes written after the end of the stream")
-                raise self._on_error(error) from None
-        return len(chunk)
-
-    def _raise_outcome(self) -> None:
-        """Wait for the worker; raise its failure if it had one."""
-        self._thread.join()
-        error = _resolve(self._outcome, self._sink, self._on_error)
-        if error is not None:
-            raise error
-
-    def close(self) -> None:
-        """Signal the end of the input, wait for the copy, and raise its failure."""
-        if self.closed:
-            return
-        try:
-            self._channel.finish()
-            self._raise_outcome()
-        finally:
-            super().close()
-
-    def abort(self) -> None:
-        """Stop the copy without waiting for a result or raising; close the stream."""
-        if not self.closed:
-            self._channel.abandon()
-            self._thread.join()
-            super().close()
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        """Close normally, or abort when the block raised."""
-        if kind is None:
-            self.close()
-        else:
-            self.abort()

@@ -1,10 +1,11 @@
-"""The age sessions: stream artifacts through pyrage, seal and verify manifests.
+"""The age sessions: stream artifacts through age, seal and verify manifests.
 
-A :class:`AgeBackupSession` encrypts each artifact to a fixed list of age recipients;
-a :class:`AgeRestoreSession` decrypts with a list of identities, and only after the
-manifest has been verified. Both stream through :mod:`~django_snapshots.encryption.pump`
-with bounded memory; the files they produce are standard age files (binary, not
-armored), which ``age -d -i identity.txt`` opens.
+A :class:`AgeBackupSession` encrypts each artifact to a fixed list of age recipients
+with pyrage (through :mod:`~django_snapshots.encryption.pump`); a
+:class:`AgeRestoreSession` decrypts with a list of identities
+(:mod:`~django_snapshots.encryption.agedecrypt`), and only after the manifest has been
+verified. Both stream with bounded memory; the files they produce are standard age
+files (binary, not armored), which ``age -d -i identity.txt`` opens.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from typing import IO, Any, Protocol, cast
 
 import pyrage
 
+from django_snapshots.encryption.agedecrypt import AgeDecryptError, AgeDecryptingWriter, X25519Key
 from django_snapshots.encryption.protocols import ManifestVerifier
-from django_snapshots.encryption.pump import PumpReader, PumpWriter
+from django_snapshots.encryption.pump import PumpReader
 from django_snapshots.exceptions import SnapshotEncryptionError, SnapshotIntegrityError
 from django_snapshots.streams import binary
 
@@ -94,7 +96,7 @@ class AgeRestoreSession:
         self.content_key: bytes = content_key
         """The repository's content-id key (trust it only once :meth:`verify` passed)."""
         self._load_identities = identities
-        self._identities: list[pyrage.x25519.Identity] | None = None
+        self._keys: list[X25519Key] | None = None
         self._verifier = verifier
         self._verified = False
 
@@ -110,23 +112,18 @@ class AgeRestoreSession:
                 f"snapshot {self.snapshot_name!r}: refusing to decrypt {filename!r} "
                 "before the manifest has been verified"
             )
-        if self._identities is None:
-            self._identities = list(self._load_identities())
-        identities = self._identities
+        if self._keys is None:
+            self._keys = [X25519Key.from_identity(item) for item in self._load_identities()]
 
-        def decrypt(reader: IO[bytes], writer: IO[bytes]) -> None:
-            pyrage.decrypt_io(_buffered(reader), _buffered(writer), identities)
-
-        def failed(error: BaseException) -> BaseException:
-            message = one_line(error)
-            if "no matching keys" in message.lower():
+        def failed(error: AgeDecryptError) -> BaseException:
+            if error.no_matching_key:
                 return SnapshotEncryptionError(
                     f"snapshot {self.snapshot_name!r}: {filename!r} is not encrypted to "
                     "this snapshot's key (an artifact of another snapshot?)"
                 )
             return SnapshotIntegrityError(
                 f"snapshot {self.snapshot_name!r}: {filename!r} is damaged, truncated "
-                f"or was changed ({message})"
+                f"or was changed ({error})"
             )
 
-        return binary(PumpWriter(decrypt, sink, failed, name=f"age-decrypt {filename}"))
+        return binary(AgeDecryptingWriter(sink, self._keys, failed))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 
 import pytest
 
 from django_snapshots.encryption import AgeEncryption, generate_identity, generate_signing_pair
+from tests.servers import require_server
 
 
 @dataclass(frozen=True)
@@ -60,3 +62,13 @@ PASSPHRASE = "tests-only: correct horse battery staple"
 def passphrase_encryption() -> AgeEncryption:
     """Return one passphrase-mode backend for the session (its master key is derived once)."""
     return AgeEncryption(passphrase=PASSPHRASE)
+
+
+@pytest.fixture
+def age() -> str:
+    """Return the path of the ``age`` command; skip (or fail) when it is not installed."""
+    path = shutil.which("age")
+    if path is None:
+        require_server("the age command is not installed", FileNotFoundError("apt install age"))
+        raise AssertionError("unreachable")
+    return path

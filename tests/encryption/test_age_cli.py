@@ -10,31 +10,17 @@ import io
 import os
 import pty
 import select
-import shutil
 import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from django_snapshots.encryption import AgeEncryption, canonical_manifest_payload, keygen_text
 from django_snapshots.encryption.keys import parse_identity_file
 from django_snapshots.streams import iter_chunks
 from tests.encryption.conftest import PASSPHRASE, KeySet
-from tests.servers import require_server
 
 PLAINTEXT = b"MARKER-cli-recovery " * 50_000 + bytes(range(256))
-
-
-@pytest.fixture
-def age() -> str:
-    """Return the path of the ``age`` command; skip (or fail) when it is not installed."""
-    path = shutil.which("age")
-    if path is None:
-        require_server("the age command is not installed", FileNotFoundError("apt install age"))
-        raise AssertionError("unreachable")
-    return path
 
 
 def _store(session: Any, path: Path, data: bytes = PLAINTEXT) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -23,7 +22,6 @@ from django_snapshots.pool.codec import PoolCodec
 from django_snapshots.pool.ids import ContentIds, content_id
 from django_snapshots.streams import iter_chunks
 from tests.encryption.conftest import PASSPHRASE, KeySet
-from tests.servers import require_server
 
 OBJECT = b"MARKER-pool-object " * 40_000 + bytes(range(256))
 
@@ -154,16 +152,6 @@ def test_a_change_of_recipients_gives_another_pool(keys: KeySet, other_keys: Key
     )
     assert _ids(one, "a").fingerprint != _ids(both, "a").fingerprint
     assert _ids(both, "a").fingerprint == _ids(swapped, "b").fingerprint
-
-
-@pytest.fixture
-def age() -> str:
-    """Return the path of the ``age`` command; skip (or fail) when it is not installed."""
-    path = shutil.which("age")
-    if path is None:
-        require_server("the age command is not installed", FileNotFoundError("apt install age"))
-        raise AssertionError("unreachable")
-    return path
 
 
 def test_the_age_tool_opens_a_pool_object(age: str, tmp_path: Path) -> None:

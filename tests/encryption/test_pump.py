@@ -1,4 +1,4 @@
-"""The pump: a blocking copy function turned into a pulled or a pushed stream."""
+"""The pump: a blocking copy function turned into a pulled stream."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import gc
 import io
 import threading
 import time
-from typing import IO, Any
+from typing import IO
 
 import pytest
 
-from django_snapshots.encryption.pump import PumpReader, PumpWriter
+from django_snapshots.encryption.pump import PumpReader
 from django_snapshots.streams import CHUNK_SIZE, binary, iter_chunks
 
 
@@ -40,19 +40,13 @@ def mapped(error: BaseException) -> BaseException:
 
 
 class Exploding(io.RawIOBase):
-    """A stream that fails on the first read or write."""
+    """A stream that fails on the first read."""
 
     def readable(self) -> bool:
         return True
 
-    def writable(self) -> bool:
-        return True
-
     def read(self, size: int | None = -1) -> bytes:
         raise OSError("the disk went away")
-
-    def write(self, data: Any) -> int:
-        raise OSError(28, "No space left on device")
 
 
 def _workers() -> int:
@@ -114,56 +108,4 @@ def test_closing_or_dropping_a_half_read_reader_stops_its_worker() -> None:
     deadline = time.monotonic() + 10
     while _workers() and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert _workers() == 0
-
-
-def test_writer_transforms_into_the_sink_and_leaves_it_open() -> None:
-    """Bytes written to a PumpWriter reach the sink transformed once it is closed."""
-    sink = io.BytesIO()
-    writer = PumpWriter(upper, sink, mapped, name="test-pump")
-    view = memoryview(bytearray(DATA))
-    for start in range(0, len(DATA), 333_333):
-        assert writer.write(view[start : start + 333_333]) == len(view[start : start + 333_333])
-    view[:10] = b"0123456789"  # the writer kept its own copy
-    writer.close()
-    assert sink.getvalue() == DATA.upper() and not sink.closed
-    writer.close()  # closing twice is harmless
-
-
-def test_writer_raises_the_mapped_error_on_write_or_close() -> None:
-    """A failing copy surfaces as on_error's exception by a later write or by close."""
-    writer = PumpWriter(fail_after_some, io.BytesIO(), mapped, name="test-pump")
-    with pytest.raises(Mapped, match="mapped: decryption error"):
-        for start in range(0, len(DATA), 100_000):
-            writer.write(DATA[start : start + 100_000])
-        writer.close()
-    assert _workers() == 0
-
-
-def test_writer_passes_the_sink_error_through_unchanged() -> None:
-    """A full disk under the sink raises the sink's own OSError."""
-    writer = PumpWriter(upper, binary(Exploding()), mapped, name="test-pump")
-    with pytest.raises(OSError, match="No space left"):
-        for start in range(0, len(DATA), 100_000):
-            writer.write(DATA[start : start + 100_000])
-        writer.close()
-
-
-def test_writes_after_the_copy_finished_are_refused() -> None:
-    """Bytes written after the copy stopped reading raise on_error's exception."""
-
-    def first_bytes(reader: IO[bytes], writer: IO[bytes]) -> None:
-        writer.write(reader.read(5))
-
-    writer = PumpWriter(first_bytes, io.BytesIO(), mapped, name="test-pump")
-    with pytest.raises(Mapped, match="after the end"):
-        for _ in range(10):
-            writer.write(b"x" * CHUNK_SIZE)
-
-
-def test_leaving_a_with_block_by_an_exception_aborts_quietly() -> None:
-    """An exception inside ``with writer`` propagates as itself; the worker is stopped."""
-    with pytest.raises(KeyError), PumpWriter(upper, io.BytesIO(), mapped, name="test-pump") as w:
-        w.write(b"half")
-        raise KeyError("interrupted")
     assert _workers() == 0
