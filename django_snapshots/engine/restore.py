@@ -46,7 +46,7 @@ from django_snapshots.engine.safety import (
     put_back,
     take_safety_snapshot,
 )
-from django_snapshots.engine.space import check_scratch_space
+from django_snapshots.engine.space import check_restore_space
 from django_snapshots.engine.types import ProgressCallback
 from django_snapshots.exceptions import (
     SnapshotError,
@@ -189,7 +189,7 @@ def checked_plan(
     for _, importer in selected:
         if isinstance(importer, PreflightImporter):
             importer.preflight()
-    check_scratch_space(snapshot.name, [record for record, _ in selected])
+    check_restore_space(snapshot.name, selected)
     capture = plan_capture(selected) if safety_snapshot else None
     if capture is not None and capture.exporters:
         refuse_safety_without_keys(encryption, snapshot.name)

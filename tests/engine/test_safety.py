@@ -20,7 +20,7 @@ from django_snapshots.artifacts.registry import (
     register_artifact_type,
     unregister_artifact_type,
 )
-from django_snapshots.engine.space import check_scratch_space
+from django_snapshots.engine.space import check_restore_space, check_scratch_space
 from django_snapshots.exceptions import (
     SnapshotConfigurationError,
     SnapshotIntegrityError,
@@ -307,6 +307,25 @@ def test_scratch_check_refuses_with_the_numbers(tmp_path: Path) -> None:
     with pytest.raises(SnapshotConfigurationError, match=r"need .*\(1000000000000000000 bytes\)"):
         check_scratch_space("s", [huge], tmp_path)
     check_scratch_space("s", [], tmp_path)
+
+
+def test_a_tree_restore_needs_room_beside_its_target(tmp_path: Path) -> None:
+    """A media tree must fit on its folder's filesystem, together with scratch if shared."""
+    moment = datetime.now(timezone.utc)
+    importer = MediaArtifactImporter(tmp_path / "media")
+    free = shutil.disk_usage(tmp_path).free
+
+    def pooled(tree: int, listing: int = 100) -> ArtifactRecord:
+        metadata = {"plain_size": listing, "bytes": tree, "layout": "pool"}
+        return ArtifactRecord("media", "media.files", 10, "sha256:x", moment, metadata)
+
+    with pytest.raises(SnapshotConfigurationError, match=r"the media folder \(.*media\) need"):
+        check_restore_space("s", [(pooled(10**18), importer)], tmp_path)
+    check_restore_space("s", [(pooled(1000), importer)], tmp_path)
+    # Each fits alone; on one filesystem, scratch and the new tree do not fit together.
+    both = pooled(free * 6 // 10, free * 6 // 10)
+    with pytest.raises(SnapshotConfigurationError, match=r"scratch \(.*\) and the media folder"):
+        check_restore_space("s", [(both, importer)], tmp_path)
 
 
 def test_a_safety_snapshot_that_cannot_be_taken_stops_the_restore_untouched(

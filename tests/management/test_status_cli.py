@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -113,11 +115,9 @@ def test_restore_preflight_refuses_an_unknown_alias(monitored: Project) -> None:
     assert_one_line_failure(result, "unknown database alias 'nope' (configured: default)")
 
 
-@pytest.fixture
-def tiny_tmp(tmp_path: Path) -> Iterator[Path]:
-    """Mount a 1 MiB tmpfs for the test (root only) and unmount it afterwards."""
-    where = tmp_path / "tiny-tmp"
-    where.mkdir()
+@contextlib.contextmanager
+def _tiny_mount(where: Path) -> Generator[Path, None, None]:
+    """Mount a 1 MiB tmpfs at ``where`` (root only; skip otherwise), unmount afterwards."""
     mounted = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(where)],
         capture_output=True,
@@ -129,6 +129,15 @@ def tiny_tmp(tmp_path: Path) -> Iterator[Path]:
         yield where
     finally:
         subprocess.run(["umount", str(where)], check=True)
+
+
+@pytest.fixture
+def tiny_tmp(tmp_path: Path) -> Iterator[Path]:
+    """Return a 1 MiB tmpfs mounted for the test."""
+    where = tmp_path / "tiny-tmp"
+    where.mkdir()
+    with _tiny_mount(where):
+        yield where
 
 
 def test_restore_preflight_refuses_without_scratch_space(
@@ -147,6 +156,25 @@ def test_restore_preflight_refuses_without_scratch_space(
     assert_one_line_failure(result, "not enough scratch space to restore snapshot 'big'")
     assert str(tiny_tmp) in result.stderr and "bytes) free" in result.stderr
     assert not (monitored.var / "media" / "big.bin").exists()
+
+
+def test_restore_preflight_refuses_without_room_beside_the_media_root(
+    monitored: Project,
+) -> None:
+    """A pool restore whose tree does not fit on MEDIA_ROOT's filesystem changes nothing."""
+    media = monitored.var / "media"
+    (media / "big.bin").write_bytes(os.urandom(3 * 1024 * 1024))
+    monitored.snapshots("backup", "--name", "big", check=True)
+    with _tiny_mount(media):
+        (media / "kept.txt").write_text("kept\n")
+        result = monitored.snapshots("restore", "--name", "big", "--noinput")
+        assert_one_line_failure(result, "not enough space to restore snapshot 'big'")
+        assert f"the media folder ({media})" in result.stderr
+        needed = re.search(r"need \S+ \S+ \((\d+) bytes\) on one filesystem", result.stderr)
+        assert needed is not None and int(needed.group(1)) >= 3 * 1024 * 1024, result.stderr
+        assert "bytes) free" in result.stderr
+        assert [path.name for path in media.iterdir()] == ["kept.txt"]
+    assert not any(path.name.startswith("pre-restore-") for path in monitored.storage.iterdir())
 
 
 def test_restore_preflight_refuses_an_older_pg_restore_naming_both_versions(
