@@ -10,7 +10,8 @@ without this library). Modules:
   ``poolcodec``: :class:`AgePoolCodec`, its media pool codec.
 - ``sealing``: :func:`canonical_manifest_payload` and the MAC / signature seals.
 - ``keys``: age and Ed25519 key text forms, key generation and derivation.
-- ``pump``: turns pyrage's blocking streaming calls into pulled and pushed streams.
+- ``pump``: turns pyrage's blocking encryption into a pulled stream; ``agedecrypt``:
+  pushed age decryption; ``agewrap``: a passphrase-wrapped secret at a fixed cost.
 
 See ``docs/encryption.md`` for the threat model, the formats and key management.
 """

@@ -4,8 +4,9 @@ Two modes, chosen by the options (``SNAPSHOTS["ENCRYPTION"]["OPTIONS"]``):
 
 passphrase mode (``passphrase``)
     Each snapshot gets a fresh X25519 identity, stored in its header encrypted with
-    the passphrase (an age file with an scrypt recipient); artifacts are encrypted to
-    that identity's recipient. Manifests carry an HMAC keyed from the passphrase.
+    the passphrase (an age file with an scrypt recipient, work factor 2^17:
+    :mod:`~django_snapshots.encryption.agewrap`); artifacts are encrypted to that
+    identity's recipient. Manifests carry an HMAC keyed from the passphrase.
 public-key mode (``recipients``, ``identities``/``identity_file``, ``signing_key``,
 ``verify_keys``)
     Artifacts are encrypted to the recipients directly, so ``age -d -i identity.txt``
@@ -33,6 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.core.exceptions import ImproperlyConfigured
 
 from django_snapshots.encryption import keys
+from django_snapshots.encryption.agewrap import wrap_for_passphrase
 from django_snapshots.encryption.options import option_error, parse_public_key_options
 from django_snapshots.encryption.poolcodec import AgePoolCodec, keyed_pool_ids
 from django_snapshots.encryption.protocols import ManifestVerifier
@@ -156,13 +158,13 @@ class AgeEncryption:
         base: dict[str, Any] = {"version": HEADER_VERSION, "snapshot": snapshot_name}
         if self.mode == "passphrase":
             secret, recipient = keys.generate_identity()
-            wrapped = pyrage.passphrase.encrypt(secret.encode(), self._passphrase, armored=True)
+            wrapped = wrap_for_passphrase(secret.encode(), self._passphrase)
             header = {
                 "scheme": PASSPHRASE_SCHEME,
                 **base,
                 "kdf": keys.PASSPHRASE_KDF,
                 "key_check": self._key_check(),
-                "identity": wrapped.decode("ascii"),
+                "identity": wrapped,
             }
             master = self._master_key()
             return AgeBackupSession(

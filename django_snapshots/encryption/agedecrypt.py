@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-__all__ = ["AgeDecryptError", "AgeDecryptingWriter", "X25519Key"]
+__all__ = ["AgeDecryptError", "AgeDecryptingWriter", "X25519Key", "hkdf_sha256"]
 
 VERSION_LINE: Final = b"age-encryption.org/v1\n"
 MAX_HEADER: Final = 1024 * 1024
@@ -78,7 +78,8 @@ class X25519Key:
         return cls(bytes(secret))
 
 
-def _hkdf(secret: bytes, salt: bytes, info: bytes) -> bytes:
+def hkdf_sha256(secret: bytes, salt: bytes, info: bytes) -> bytes:
+    """Return age's HKDF-SHA256 of ``secret`` (32 bytes)."""
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=salt, info=info).derive(secret)
 
 
@@ -133,7 +134,7 @@ def _file_key(stanzas: list[tuple[list[bytes], bytes]], keys: Sequence[X25519Key
                 shared = key.private.exchange(X25519PublicKey.from_public_bytes(share))
             except ValueError:  # a low-order point: the shared secret would be zero
                 raise AgeDecryptError("malformed header: invalid X25519 share") from None
-            wrap = ChaCha20Poly1305(_hkdf(shared, share + key.public, _X25519_LABEL))
+            wrap = ChaCha20Poly1305(hkdf_sha256(shared, share + key.public, _X25519_LABEL))
             try:
                 return wrap.decrypt(bytes(12), body, None)
             except InvalidTag:
@@ -159,7 +160,7 @@ def _header(data: bytes | memoryview, keys: Sequence[X25519Key]) -> tuple[int, b
     lines = head[len(VERSION_LINE) : mark].split(b"\n")
     file_key = _file_key(_stanzas(lines), keys)
     mac = _b64(head[mark + 5 : end], "the header MAC")
-    expected = hmac.digest(_hkdf(file_key, b"", b"header"), head[: mark + 4], "sha256")
+    expected = hmac.digest(hkdf_sha256(file_key, b"", b"header"), head[: mark + 4], "sha256")
     if not hmac.compare_digest(mac, expected):
         raise AgeDecryptError("the header MAC does not match (the header was changed)")
     return end + 1, file_key
@@ -234,7 +235,7 @@ class AgeDecryptingWriter(io.RawIOBase):
                 raise AgeDecryptError("truncated: the file ends before its payload")
             return None
         nonce = bytes(view[offset : offset + _NONCE])
-        self._cipher = ChaCha20Poly1305(_hkdf(file_key, nonce, b"payload"))
+        self._cipher = ChaCha20Poly1305(hkdf_sha256(file_key, nonce, b"payload"))
         return offset + _NONCE
 
     def _payload(self, view: memoryview, *, final: bool) -> None:
