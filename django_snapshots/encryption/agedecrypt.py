@@ -35,6 +35,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 __all__ = ["AgeDecryptError", "AgeDecryptingWriter", "X25519Key", "hkdf_sha256"]
 
 VERSION_LINE: Final = b"age-encryption.org/v1\n"
+"""The first line of every age file (format version 1)."""
 MAX_HEADER: Final = 1024 * 1024
 """Bytes a header may take before the file is refused (about 10,000 recipients)."""
 

@@ -9,7 +9,9 @@ they are).
 A media or directory restore into a folder then builds the new tree beside the old one
 (on the target's filesystem, so the swap is a rename): it needs room there for the
 whole tree, the ``bytes`` a pool file list records or the plain size of a tar. When
-scratch and a target share a filesystem, their needs add up.
+scratch and a target share a filesystem, their needs add up. A media tar restored into
+a Django storage is unpacked in scratch: its tree counts there (the room left in a
+remote storage cannot be asked).
 """
 
 from __future__ import annotations
@@ -51,20 +53,26 @@ def scratch_needed(records: Iterable[ArtifactRecord]) -> int:
 
 
 def check_scratch_space(
-    name: str, records: Iterable[ArtifactRecord], directory: Path | None = None
+    name: str,
+    records: Iterable[ArtifactRecord],
+    directory: Path | None = None,
+    *,
+    unpacked: int = 0,
 ) -> None:
     """Refuse, with the numbers, a restore whose plain files do not fit in scratch.
 
-    ``directory`` defaults to the temp directory scratch folders are made in. Raise
-    :class:`~django_snapshots.SnapshotConfigurationError` naming the snapshot, the
-    folder, what is needed and what is free.
+    ``directory`` defaults to the temp directory scratch folders are made in;
+    ``unpacked`` adds the bytes of trees unpacked there too (a media tar restored into
+    a Django storage). Raise :class:`~django_snapshots.SnapshotConfigurationError`
+    naming the snapshot, the folder, what is needed and what is free.
     """
     where = directory if directory is not None else Path(tempfile.gettempdir())
-    needed = scratch_needed(records)
+    needed = scratch_needed(records) + unpacked
     free = shutil.disk_usage(where).free
     if needed > free:
+        what = "its plain files and the media they unpack" if unpacked else "its plain files"
         raise SnapshotConfigurationError(
-            f"not enough scratch space to restore snapshot {name!r}: its plain files need "
+            f"not enough scratch space to restore snapshot {name!r}: {what} need "
             f"{format_size(needed)} ({needed} bytes), {where} has {format_size(free)} "
             f"({free} bytes) free; point TMPDIR at a larger folder"
         )
@@ -104,9 +112,18 @@ def check_restore_space(
     :class:`~django_snapshots.SnapshotConfigurationError` naming the snapshot, each
     folder involved, what is needed and what is free.
     """
-    check_scratch_space(name, [record for record, _ in selected], scratch)
+    # A media tar restored into a Django storage is unpacked in scratch first.
+    unpacked = sum(
+        tree_size(record)
+        for record, importer in selected
+        if isinstance(importer, MediaArtifactImporter)
+        and importer.storage is not None
+        and record.metadata.get("layout") != "pool"
+    )
+    check_scratch_space(name, [record for record, _ in selected], scratch, unpacked=unpacked)
     where = _existing(scratch if scratch is not None else Path(tempfile.gettempdir()))
-    scratch_need = (f"scratch ({where})", scratch_needed(record for record, _ in selected))
+    total = scratch_needed(record for record, _ in selected) + unpacked
+    scratch_need = (f"scratch ({where})", total)
     # Per filesystem: a folder on it, and what needs room there (label, bytes).
     needs: dict[int, tuple[Path, list[tuple[str, int]]]] = {}
     for record, importer in selected:

@@ -328,6 +328,21 @@ def test_a_tree_restore_needs_room_beside_its_target(tmp_path: Path) -> None:
         check_restore_space("s", [(both, importer)], tmp_path)
 
 
+def test_a_media_tar_for_a_storage_needs_room_to_unpack_in_scratch(tmp_path: Path) -> None:
+    """A tar restored into a Django storage is unpacked in scratch; a pool list is not."""
+    moment = datetime.now(timezone.utc)
+    into_storage = MediaArtifactImporter(storage="default")
+    tar = ArtifactRecord(
+        "media", "media.tar.zst", 10, "sha256:x", moment, {"plain_size": 100, "bytes": 10**18}
+    )
+    with pytest.raises(SnapshotConfigurationError, match="plain files and the media they unpack"):
+        check_restore_space("s", [(tar, into_storage)], tmp_path)
+    pooled = ArtifactRecord(
+        "media", "media.files", 10, "sha256:x", moment, {"layout": "pool", "bytes": 10**18}
+    )
+    check_restore_space("s", [(pooled, into_storage)], tmp_path)
+
+
 def test_a_safety_snapshot_that_cannot_be_taken_stops_the_restore_untouched(
     local_storage: LocalFileSystemBackend, site: Path
 ) -> None:
