@@ -188,6 +188,7 @@ class AgeDecryptingWriter(io.RawIOBase):
         self._keys = list(keys)
         self._on_error = on_error
         self._pending = b""
+        self._opened: tuple[int, bytes] | None = None
         self._cipher: ChaCha20Poly1305 | None = None
         self._counter = 0
         self._failure: BaseException | None = None
@@ -225,12 +226,14 @@ class AgeDecryptingWriter(io.RawIOBase):
 
     def _start(self, view: memoryview, *, final: bool) -> int | None:
         """Read the header and the payload nonce; return where the chunks start, if there."""
-        found = _header(view, self._keys)
-        if found is None:
+        if self._opened is None:
+            # Kept: the key exchange runs once, even if the nonce arrives in a later write.
+            self._opened = _header(view, self._keys)
+        if self._opened is None:
             if final:
                 raise AgeDecryptError("truncated: the file ends inside its header")
             return None
-        offset, file_key = found
+        offset, file_key = self._opened
         if len(view) - offset < _NONCE:
             if final:
                 raise AgeDecryptError("truncated: the file ends before its payload")
@@ -299,7 +302,6 @@ class AgeDecryptingWriter(io.RawIOBase):
 
     def abort(self) -> None:
         """Close without checking the end (the bytes were abandoned)."""
-        self._failure = self._failure or ValueError("the stream was abandoned")
         super().close()
 
     def __exit__(
