@@ -1,7 +1,9 @@
 """Run one backup with a slow fake exporter; used by the kill and concurrency tests.
 
-Usage: ``python -m tests.engine.slow_backup STORE NAME SECONDS [overwrite] [archive]``.
+Usage: ``python -m tests.engine.slow_backup STORE NAME SECONDS [overwrite] [archive] [hold]``.
 Prints ``started`` once the exporter runs, then ``ok`` or ``error: <class>: <message>``.
+With ``hold`` the exporter, once written, waits for a line on stdin, so a test decides
+when the backup may finish instead of racing a timer.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ class SlowExporter:
     filename: str = "slow.bin"
     metadata: dict[str, Any]
 
-    def __init__(self, seconds: float) -> None:
-        """Take about ``seconds`` to export."""
+    def __init__(self, seconds: float, *, hold: bool = False) -> None:
+        """Take about ``seconds`` to export (then wait for stdin if ``hold``)."""
         self.seconds = seconds
+        self.hold = hold
         self.metadata = {}
 
     def generate(self, dest: Path) -> None:
@@ -33,6 +36,8 @@ class SlowExporter:
                 out.write(os.urandom(64 * 1024))
                 out.flush()
                 time.sleep(self.seconds / 10)
+        if self.hold:
+            sys.stdin.readline()
 
 
 def main(argv: list[str]) -> int:
@@ -50,7 +55,7 @@ def main(argv: list[str]) -> int:
     try:
         create_snapshot(
             name,
-            exporters=[SlowExporter(seconds)],
+            exporters=[SlowExporter(seconds, hold="hold" in extra)],
             overwrite="overwrite" in extra,
             snapshot_format="archive" if "archive" in extra else "directory",
             storage=LocalFileSystemBackend(store),

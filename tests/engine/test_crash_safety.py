@@ -25,6 +25,7 @@ def spawn_backup(store: Path, name: str, seconds: float, *flags: str) -> subproc
     return subprocess.Popen(
         [sys.executable, "-m", "tests.engine.slow_backup", str(store), name, str(seconds), *flags],
         cwd=ROOT,
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
         env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.example.settings"},
@@ -84,14 +85,16 @@ def test_backup_after_a_kill_recovers_the_name(local_storage: LocalFileSystemBac
 
 def test_in_progress_backup_is_listed_and_protected(local_storage: LocalFileSystemBackend) -> None:
     """While a backup runs its name is listed as in progress and cannot be deleted."""
-    child = start_backup(local_storage.location, "busy", 3)
+    child = start_backup(local_storage.location, "busy", 0.1, "hold")
     try:
         (listing,) = engine.list_snapshots(storage=local_storage)
         assert listing.incomplete and "in progress" in (listing.error or "")
         with pytest.raises(SnapshotLockedError, match="'busy' is locked"):
             engine.delete_snapshot("busy", storage=local_storage)
     finally:
-        assert child.stdout is not None
+        assert child.stdin is not None and child.stdout is not None
+        child.stdin.write("go\n")
+        child.stdin.close()
         assert child.stdout.read().strip() == "ok"
         child.wait()
     assert engine.get_snapshot("busy", storage=local_storage).name == "busy"
