@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -105,10 +107,18 @@ def test_concurrent_processes_exactly_one_succeeds(
     local_storage: LocalFileSystemBackend, flags: tuple[str, ...]
 ) -> None:
     """Two processes backing up one name at once: one succeeds, the other is refused."""
-    children = [spawn_backup(local_storage.location, "twin", 6, *flags) for _ in range(2)]
+    children = [spawn_backup(local_storage.location, "twin", 0.1, "hold", *flags) for _ in range(2)]
+    # The winner holds its lock until told to finish, so the loser is refused while the
+    # winner certainly runs, however slow the machine.
+    deadline = time.monotonic() + 120
+    while all(child.poll() is None for child in children) and time.monotonic() < deadline:
+        time.sleep(0.05)
     outputs: list[str] = []
     for child in children:
-        assert child.stdout is not None
+        assert child.stdin is not None and child.stdout is not None
+        with contextlib.suppress(BrokenPipeError):
+            child.stdin.write("go\n")
+            child.stdin.close()
         outputs.append(child.stdout.read().replace("started", "").strip())
         child.wait()
     assert sorted(output.split(":")[0] for output in outputs) == ["error", "ok"], outputs
