@@ -154,7 +154,7 @@ time.sleep(max(0.0, start - time.time()))
 try:
     with SnapshotLock(backend, "snap"):
         print("held", flush=True)
-        time.sleep(8)
+        sys.stdin.readline()  # hold until the test has seen the others refused
 except SnapshotLockedError as error:
     print("locked", error, flush=True)
 """
@@ -170,11 +170,17 @@ def test_processes_racing_for_one_name(s3_server: S3Server, conditional: bool | 
             [sys.executable, "-c", _CONTENDER, json.dumps(options), str(start)],
             cwd=ROOT,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
         )
         for _ in range(3)
     ]
-    outputs = [child.communicate(timeout=60)[0].split(" ", 1)[0].strip() for child in children]
+    deadline = time.monotonic() + 120
+    while sum(child.poll() is None for child in children) > 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    outputs = [
+        child.communicate("go\n", timeout=60)[0].split(" ", 1)[0].strip() for child in children
+    ]
     assert sorted(outputs) == ["held", "locked", "locked"]
     assert S3Backend(**options).list("") == []
