@@ -35,6 +35,8 @@ from django.conf import settings
 from django.core.files.storage import Storage
 from django.utils.timezone import make_naive
 
+from django_snapshots.storage._s3_client import no_continue_for_empty_bodies
+
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
@@ -138,6 +140,7 @@ class S3MediaAccess:
             if self._client is None:
                 connection: Any = cast("Any", self.storage).connection
                 self._client = cast("S3Client", connection.meta.client)
+                no_continue_for_empty_bodies(self._client)
             return self._client
 
     def key(self, name: str) -> str:

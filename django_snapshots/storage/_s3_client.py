@@ -26,6 +26,7 @@ __all__ = [
     "ErrorContext",
     "error_code",
     "make_client",
+    "no_continue_for_empty_bodies",
     "quick_timeout",
     "require_boto3",
 ]
@@ -78,6 +79,25 @@ def quick_timeout(options: ClientOptions) -> float:
     return min(options.read_timeout, 10.0)
 
 
+def _drop_empty_continue(request: Any, **_: Any) -> None:
+    """Remove ``Expect: 100-continue`` from a request whose body is empty."""
+    from botocore.utils import determine_content_length
+
+    if "Expect" in request.headers and not determine_content_length(request.body):
+        del request.headers["Expect"]
+
+
+def no_continue_for_empty_bodies(client: S3Client) -> None:
+    """Make ``client`` send no ``Expect: 100-continue`` with an empty body (idempotent).
+
+    botocore asks for it on every PUT; RFC 9110 forbids it without a body, and some
+    servers (SeaweedFS) then hold the connection's next request for 60 s.
+    """
+    client.meta.events.register(
+        "before-sign.s3", _drop_empty_continue, unique_id="django-snapshots-empty-continue"
+    )
+
+
 def make_client(options: ClientOptions, *, quick: bool = False) -> S3Client:
     """Build an S3 client; ``quick`` gives short timeouts and one retry, for a first probe.
 
@@ -113,6 +133,7 @@ def make_client(options: ClientOptions, *, quick: bool = False) -> S3Client:
         verify=options.verify,
         config=Config(**config),
     )
+    no_continue_for_empty_bodies(client)
     return client
 
 

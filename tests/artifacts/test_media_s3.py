@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import pytest
 from botocore.exceptions import ClientError
@@ -246,6 +247,26 @@ def test_a_replace_restore_deletes_only_extra_files_once_new_content_is_in_place
     stats = StorageMediaTarget(target).restore(lambda: _incoming(FILES))
     assert sorted(deleted) == ["a/gone.bin", "stale.txt"]
     assert (stats.written, stats.unchanged, stats.deleted) == (len(FILES) - 1, 1, 2)
+    assert storage_files(target) == FILES
+
+
+def test_an_empty_file_is_put_without_asking_to_continue(
+    new_s3_storage: Callable[..., Storage],
+) -> None:
+    """The fast path's PUT of an empty file asks no 100-continue (SeaweedFS would stall)."""
+    target = new_s3_storage()
+    client = _access(target).client  # the same client the restore's fast path uses
+    options: Any = target
+    prefix = f"/{options.bucket_name}/{options.location}/"
+    sent: dict[str, object] = {}
+
+    def record(request: Any, **_: Any) -> None:
+        url: str = request.url
+        sent[unquote(urlsplit(url).path).removeprefix(prefix)] = request.headers.get("Expect")
+
+    client.meta.events.register_last("before-send.s3.PutObject", record)
+    StorageMediaTarget(target).restore(lambda: _incoming(FILES))
+    assert sent == {name: None if not data else b"100-continue" for name, data in FILES.items()}
     assert storage_files(target) == FILES
 
 

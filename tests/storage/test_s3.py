@@ -109,6 +109,27 @@ def test_multipart_upload_round_trips_and_leaves_no_upload(s3_server: S3Server) 
     assert backend.incomplete_uploads("") == []
 
 
+def test_the_client_asks_no_continue_for_an_empty_body(s3_server: S3Server) -> None:
+    """An empty PUT on the backend's client carries no 100-continue; a non-empty one does.
+
+    With the header, SeaweedFS holds the connection's next request for 60 s; a 5 s
+    read timeout and one attempt turn that hold into a failure of the second PUT.
+    """
+    backend = s3_server.make_backend("empty", read_timeout=5, max_attempts=1)
+    client, bucket = backend.client, s3_server.bucket_name
+    sent: list[tuple[str, object]] = []
+
+    def record(request: Any, **_: Any) -> None:
+        sent.append((request.url.rsplit("/", 1)[-1], request.headers.get("Expect")))
+
+    client.meta.events.register_last("before-send.s3.PutObject", record)
+    client.put_object(Bucket=bucket, Key=f"{backend.location}/empty.bin", Body=b"")
+    client.put_object(Bucket=bucket, Key=f"{backend.location}/full.bin", Body=b"content")
+    assert sent == [("empty.bin", None), ("full.bin", b"100-continue")]
+    assert backend.list("") == ["empty.bin", "full.bin"]
+    assert b"".join(backend.stream_read("full.bin")) == b"content"
+
+
 def test_failed_multipart_upload_is_aborted(s3_server: S3Server) -> None:
     """A source failing after two parts aborts the upload: no object, no unfinished upload."""
     backend = s3_server.make_backend("abort", part_size=5 * _MiB, max_concurrency=2)
