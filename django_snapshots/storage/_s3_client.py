@@ -80,10 +80,10 @@ def quick_timeout(options: ClientOptions) -> float:
 
 
 def _drop_empty_continue(request: Any, **_: Any) -> None:
-    """Remove ``Expect: 100-continue`` from a request whose body is empty."""
+    """Remove ``Expect: 100-continue`` from a request whose body is known to be empty."""
     from botocore.utils import determine_content_length
 
-    if "Expect" in request.headers and not determine_content_length(request.body):
+    if "Expect" in request.headers and determine_content_length(request.body) == 0:
         del request.headers["Expect"]
 
 
